@@ -1,0 +1,76 @@
+"""One system account per grant workspace (``useradd``/``userdel``)."""
+
+from __future__ import annotations
+
+import hashlib
+import pwd
+import re
+import subprocess
+import time
+
+from sandbox.exceptions import IsolationError
+
+PREFIX = "pdsw-"
+_LOCK_RETRIES = 50
+
+
+def account_name(grant_id: str) -> str:
+    """A valid, stable system user name for a grant (at most 32 characters)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", grant_id.lower()).strip("-")[:16] or "grant"
+    digest = hashlib.sha256(grant_id.encode()).hexdigest()[:8]
+    return f"{PREFIX}{slug}-{digest}"
+
+
+def lookup(name: str) -> tuple[int, int] | None:
+    """The (uid, gid) of an account, or None if it does not exist."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def ensure_account(name: str) -> tuple[int, int]:
+    """Create the system account (no home, no login shell) if missing; return (uid, gid)."""
+    found = lookup(name)
+    if found:
+        return found
+    _run_locked(
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--comment",
+            "pds workspace",
+            name,
+        ]
+    )
+    found = lookup(name)
+    if not found:
+        raise IsolationError(f"useradd did not create {name}")
+    return found
+
+
+def delete_account(name: str) -> bool:
+    """Delete the account and its group; False if it did not exist."""
+    if lookup(name) is None:
+        return False
+    _run_locked(["userdel", name])
+    return True
+
+
+def _run_locked(cmd: list[str]) -> None:
+    """Run a shadow-utils command, retrying while another one holds /etc/passwd."""
+    for _ in range(_LOCK_RETRIES):
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return
+        if "lock" not in proc.stderr.lower():
+            raise IsolationError(f"{cmd[0]} failed: {proc.stderr.strip()}")
+        time.sleep(0.05)
+    raise IsolationError(f"{cmd[0]}: /etc/passwd stayed locked")

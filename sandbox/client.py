@@ -1,0 +1,169 @@
+"""The client used inside a workspace: the grant's datasets, DP queries, exports, budget.
+
+Standard library and polars only; it talks to the portal through the Unix socket bridged into
+the workspace (``$PDS_PORTAL_SOCKET``), authenticated with the server's ``$JUPYTERHUB_API_TOKEN``.
+Nothing it sends is trusted by the portal: export requests name files in ``~/outbox``, which
+the portal copies and checks itself.
+
+    from sandbox import client
+    client.datasets()
+    frame = client.load("births-2024")          # a polars LazyFrame (L2 grants)
+    client.dp_query({"dataset": "births-2024", "kind": "count", "epsilon": 0.5})
+    client.request_export(["table.csv"], justification="Figure 2 of the report")
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from sandbox.exceptions import Error
+
+if TYPE_CHECKING:
+    import polars as pl
+
+DEFAULT_SOCKET = "/run/pds/portal.sock"
+DEFAULT_RELEASE = "/data/release"
+API_PREFIX = "/services/portal/api/workspace/grants"
+SCANNERS = {
+    ".parquet": "scan_parquet",
+    ".csv": "scan_csv",
+    ".arrow": "scan_ipc",
+    ".ipc": "scan_ipc",
+    ".feather": "scan_ipc",
+    ".ndjson": "scan_ndjson",
+    ".jsonl": "scan_ndjson",
+}
+
+
+class ClientError(Error):
+    """The portal refused a request, or the workspace cannot do what was asked."""
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("portal", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.socket_path)
+        self.sock = sock
+
+
+def grant_id() -> str:
+    """The grant of this workspace (the server's name)."""
+    value = os.environ.get("PDS_GRANT_ID") or os.environ.get("JUPYTERHUB_SERVER_NAME")
+    if not value:
+        raise ClientError("not inside a grant workspace (no JUPYTERHUB_SERVER_NAME)")
+    return value
+
+
+def _request(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    sock_path = os.environ.get("PDS_PORTAL_SOCKET", DEFAULT_SOCKET)
+    conn = _UnixHTTPConnection(sock_path, timeout=float(os.environ.get("PDS_CLIENT_TIMEOUT", 60)))
+    headers = {
+        "Authorization": f"token {os.environ.get('JUPYTERHUB_API_TOKEN', '')}",
+        "Accept": "application/json",
+        "X-PDS-Grant": grant_id(),
+    }
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    url = f"{API_PREFIX}/{quote(grant_id(), safe='')}{path}"
+    try:
+        conn.request(method, url, body=payload, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", errors="replace")
+    except OSError as e:
+        raise ClientError(f"cannot reach the portal through {sock_path}: {e}") from e
+    finally:
+        conn.close()
+    if response.status >= 400:
+        try:
+            detail = json.loads(text).get("detail", text)
+        except (ValueError, AttributeError):
+            detail = text
+        raise ClientError(f"portal answered {response.status}: {detail}")
+    return json.loads(text) if text else None
+
+
+def grant() -> dict[str, Any]:
+    """The grant as the portal sees it: level, end, datasets, budget."""
+    return dict(_request("GET", ""))
+
+
+def datasets() -> list[dict[str, Any]]:
+    """The grant's datasets: ``[{"id", "title", "file"}]``."""
+    return list(grant().get("datasets", []))
+
+
+def budget() -> dict[str, float]:
+    """The privacy budget: ``{"total", "spent", "remaining"}``."""
+    return dict(grant()["budget"])
+
+
+def remaining_budget() -> float:
+    """The privacy budget left (epsilon)."""
+    return float(budget()["remaining"])
+
+
+def ends_at() -> datetime:
+    """When the grant ends; the workspace is destroyed then."""
+    return datetime.fromisoformat(str(grant()["ends_at"]))
+
+
+def release_dir() -> Path:
+    """The read-only directory of the grant's desensitized release."""
+    return Path(os.environ.get("PDS_RELEASE_DIR", DEFAULT_RELEASE))
+
+
+def load(dataset_id: str) -> pl.LazyFrame:
+    """A dataset of the grant's release as a polars LazyFrame (not for L3 grants)."""
+    import polars as pl
+
+    if os.environ.get("PDS_GRANT_LEVEL") == "L3":
+        raise ClientError("an L3 grant has no record-level data: use dp_query()")
+    entry = next((d for d in datasets() if d.get("id") == dataset_id), None)
+    if entry is None:
+        raise ClientError(f"dataset {dataset_id!r} is not in this grant")
+    root = release_dir().resolve()
+    path = (root / str(entry["file"])).resolve()
+    if root not in path.parents or not path.is_file():
+        raise ClientError(f"dataset {dataset_id!r} has no file in the release")
+    scanner = SCANNERS.get(path.suffix.lower())
+    if scanner is None:
+        raise ClientError(f"cannot read {path.suffix} files")
+    frame: pl.LazyFrame = getattr(pl, scanner)(path)
+    return frame
+
+
+def dp_query(query: dict[str, Any]) -> dict[str, Any]:
+    """Run a differentially private query on the portal; spends budget."""
+    return dict(_request("POST", "/dp", query))
+
+
+def outbox() -> Path:
+    """The directory whose files may be proposed for export (created if missing)."""
+    path = Path.home() / "outbox"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def request_export(files: list[str], justification: str) -> str:
+    """Ask for files of ``outbox()`` to be reviewed for export; returns the request id."""
+    box = outbox().resolve()
+    for name in files:
+        path = (box / name).resolve()
+        if box not in path.parents or not path.is_file():
+            raise ClientError(f"{name!r} is not a file in the outbox")
+    answer = _request("POST", "/exports", {"files": files, "justification": justification})
+    return str(answer["id"] if isinstance(answer, dict) and "id" in answer else answer)

@@ -1,0 +1,97 @@
+"""What the spawner needs to know about a grant, and how it asks for it."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sandbox.exceptions import Error
+
+GrantProvider = Callable[[str, str], "Awaitable[WorkspaceGrant | None] | WorkspaceGrant | None"]
+
+
+@dataclass(frozen=True)
+class WorkspaceLimits:
+    """Resource limits of one workspace."""
+
+    mem_bytes: int
+    cpu_fraction: float
+    max_pids: int
+    disk_bytes: int
+
+
+@dataclass(frozen=True)
+class WorkspaceGrant:
+    """A grant as the sandbox sees it: who may start it, what is mounted, until when."""
+
+    grant_id: str  # also the named server's name
+    user: str  # the hub user who may start it (a member of the grant)
+    level: str  # "L2" or "L3"
+    active: bool
+    ends_at: datetime
+    release_dir: Path | None  # desensitized release to mount read-only (None for L3)
+    limits: WorkspaceLimits | None = None
+    reason: str = ""  # why not active, shown to the user in both languages
+
+
+def load_provider(spec: str | GrantProvider) -> GrantProvider:
+    """Resolve ``"module:function"`` (or pass a callable through) to a grant provider."""
+    if callable(spec):
+        return spec
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise Error(f"grant provider must be 'module:function', got {spec!r}")
+    provider = getattr(importlib.import_module(module_name), attr)
+    if not callable(provider):
+        raise Error(f"grant provider {spec!r} is not callable")
+    return provider
+
+
+async def resolve_grant(
+    provider: GrantProvider, user_name: str, server_name: str
+) -> WorkspaceGrant | None:
+    """Call the provider, awaiting it if it is async."""
+    result = provider(user_name, server_name)
+    if inspect.isawaitable(result):
+        result = await result
+    if result is not None and not isinstance(result, WorkspaceGrant):
+        raise Error(f"grant provider returned {type(result).__name__}, not WorkspaceGrant")
+    return result
+
+
+def grant_from_dict(data: dict[str, object]) -> WorkspaceGrant:
+    """Build a grant from its JSON form (``ends_at`` ISO 8601, ``limits`` an object or null)."""
+    limits = data.get("limits")
+    release = data.get("release_dir")
+    return WorkspaceGrant(
+        grant_id=str(data["grant_id"]),
+        user=str(data["user"]),
+        level=str(data["level"]),
+        active=bool(data["active"]),
+        ends_at=datetime.fromisoformat(str(data["ends_at"])),
+        release_dir=Path(str(release)) if release else None,
+        limits=WorkspaceLimits(**limits) if isinstance(limits, dict) else None,
+        reason=str(data.get("reason", "")),
+    )
+
+
+def json_file_provider(user_name: str, server_name: str) -> WorkspaceGrant | None:
+    """A provider reading a JSON list of grants from ``$PDS_SANDBOX_GRANTS_FILE``.
+
+    For development, tests and the benchmark; the portal provides the production one.
+    A grant of another user is treated as no grant.
+    """
+    path = Path(os.environ.get("PDS_SANDBOX_GRANTS_FILE", "grants.json"))
+    if not path.exists():
+        return None
+    for item in json.loads(path.read_text(encoding="utf-8")):
+        grant = grant_from_dict(item)
+        if grant.grant_id == server_name and grant.user == user_name:
+            return grant
+    return None
