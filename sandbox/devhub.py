@@ -50,9 +50,16 @@ class DevHub:
         headers = {"Authorization": f"token {self.token}"}
         return httpx.request(method, self.api_url + path, headers=headers, timeout=120, **kwargs)
 
+    def ensure_user(self, user: str) -> None:
+        """Create the hub user if it does not exist yet."""
+        r = self.api("POST", f"/users/{user}")
+        if r.status_code not in (201, 409):
+            r.raise_for_status()
+
     def user_token(self, user: str) -> str:
         """An API token of ``user`` (created once)."""
         if user not in self.user_tokens:
+            self.ensure_user(user)
             r = self.api("POST", f"/users/{user}/tokens", json={"note": "test"})
             r.raise_for_status()
             self.user_tokens[user] = r.json()["token"]
@@ -61,6 +68,7 @@ class DevHub:
     def start_server(self, user: str, name: str, timeout: float = 120) -> httpx.Response:
         """Ask for the named server and wait until it is ready (or failed); returns the answer
         of the start request (its status tells a refusal)."""
+        self.ensure_user(user)
         r = self.api("POST", f"/users/{user}/servers/{name}")
         if r.status_code not in (201, 202):
             return r
