@@ -1,0 +1,190 @@
+"""How the hub is put together; ``jupyterhub_config.py`` only calls :func:`configure`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from open_portal.config import PortalSettings
+from open_portal.exceptions import ConfigurationError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_NAMES = ("researcher", "operator", "owner", "officer", "officer2", "admin")
+
+
+class OIDCSettings(BaseSettings):
+    """The OIDC provider used outside demo mode (``PDS_OIDC_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PDS_OIDC_", extra="ignore")
+
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    authorize_url: str = ""
+    token_url: str = ""
+    userdata_url: str = ""
+    callback_url: str = ""
+    username_claim: str = "preferred_username"
+    scope: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+
+    def missing(self) -> list[str]:
+        fields = {
+            "PDS_OIDC_CLIENT_ID": self.client_id,
+            "PDS_OIDC_CLIENT_SECRET": self.client_secret.get_secret_value(),
+            "PDS_OIDC_AUTHORIZE_URL": self.authorize_url,
+            "PDS_OIDC_TOKEN_URL": self.token_url,
+            "PDS_OIDC_USERDATA_URL": self.userdata_url,
+            "PDS_OIDC_CALLBACK_URL": self.callback_url,
+        }
+        return [name for name, value in fields.items() if not value]
+
+
+class HubSettings(PortalSettings):
+    hub_port: int = Field(8081, ge=1, le=65535, description="Loopback port of the hub's own API.")
+    proxy_api_port: int = Field(
+        8001, ge=1, le=65535, description="Loopback port of the proxy's API."
+    )
+    idle_timeout: int = Field(
+        3600, ge=60, description="Seconds before an idle workspace is stopped."
+    )
+
+
+def proxy_command() -> list[str]:
+    local = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return [str(local)]
+    found = shutil.which("configurable-http-proxy")
+    if found is None:
+        raise ConfigurationError("configurable-http-proxy is not installed: run `make install`")
+    return [found]
+
+
+def check_production(settings: HubSettings) -> OIDCSettings:
+    """Outside demo mode: refuse demo or default secrets, require an OIDC provider."""
+    oidc = OIDCSettings()
+    problems = []
+    if settings.demo_password is not None:
+        problems.append("PDS_DEMO_PASSWORD is set but demo mode is off")
+    secret = settings.cookie_secret.get_secret_value() if settings.cookie_secret else ""
+    if len(secret) < 32 or len(set(secret)) < 8:
+        problems.append("PDS_COOKIE_SECRET must be a random value of at least 32 characters")
+    if not os.environ.get("JUPYTERHUB_CRYPT_KEY"):
+        problems.append("JUPYTERHUB_CRYPT_KEY is not set")
+    if not os.environ.get("JPY_COOKIE_SECRET"):
+        problems.append("JPY_COOKIE_SECRET (the hub's cookie secret) is not set")
+    problems += [f"{name} is not set" for name in oidc.missing()]
+    if problems:
+        raise ConfigurationError("refusing to start outside demo mode: " + "; ".join(problems))
+    return oidc
+
+
+def service_environment(settings: HubSettings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.startswith("PDS_")}
+    env["PDS_DATA_DIR"] = str(settings.data_dir)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def configure(c: Any) -> None:
+    """Fill the hub's config object ``c``."""
+    settings = HubSettings()
+    data = settings.data_dir
+    secrets_dir = settings.secrets_dir
+    secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    c.JupyterHub.bind_url = f"http://127.0.0.1:{settings.port}"
+    c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{settings.hub_port}"
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
+    c.ConfigurableHTTPProxy.command = proxy_command()
+    c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
+    c.JupyterHub.db_url = os.environ.get(
+        "PDS_HUB_DATABASE_URL", f"sqlite:///{data / 'jupyterhub.sqlite'}"
+    )
+    c.JupyterHub.cookie_secret_file = str(secrets_dir / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
+    c.JupyterHub.allow_named_servers = True
+    c.JupyterHub.named_server_limit_per_user = 20
+    c.JupyterHub.default_url = "/services/portal/"
+    c.JupyterHub.template_vars = {"announcement_login": "公共数据沙箱 · Public Data Sandbox"}
+
+    if settings.demo:
+        c.JupyterHub.authenticator_class = "open_portal.accounts.DemoAuthenticator"
+        c.DemoAuthenticator.password_file = str(secrets_dir / "demo_passwords.json")
+        c.Authenticator.allowed_users = set(DEMO_NAMES)
+        c.Authenticator.admin_users = {"admin"}
+    else:
+        oidc = check_production(settings)
+        c.JupyterHub.authenticator_class = "generic-oauth"
+        c.GenericOAuthenticator.client_id = oidc.client_id
+        c.GenericOAuthenticator.client_secret = oidc.client_secret.get_secret_value()
+        c.GenericOAuthenticator.authorize_url = oidc.authorize_url
+        c.GenericOAuthenticator.token_url = oidc.token_url
+        c.GenericOAuthenticator.userdata_url = oidc.userdata_url
+        c.GenericOAuthenticator.oauth_callback_url = oidc.callback_url
+        c.GenericOAuthenticator.username_claim = oidc.username_claim
+        c.GenericOAuthenticator.scope = oidc.scope
+        c.GenericOAuthenticator.allow_all = True  # what each user may do is the Casbin policy's
+
+    configure_spawner(c, settings)
+
+    c.JupyterHub.services = [
+        {
+            "name": "portal",
+            "url": f"http://127.0.0.1:{settings.portal_port}",
+            "command": [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "open_portal.app:create_app_from_environment",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(settings.portal_port),
+                "--log-level",
+                "warning",
+            ],
+            "environment": service_environment(settings),
+            "oauth_no_confirm": True,
+            "display": True,
+            "info": {"zh": "数据门户", "en": "Data portal"},
+        },
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={settings.idle_timeout}",
+            ],
+        },
+    ]
+    c.JupyterHub.load_roles = [
+        {
+            "name": "portal",
+            "scopes": ["read:users", "read:servers", "delete:servers", "admin:server_state"],
+            "services": ["portal"],
+        },
+        {
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        },
+        {"name": "user", "scopes": ["self", "access:services!service=portal"]},
+    ]
+
+
+def configure_spawner(c: Any, settings: HubSettings) -> None:
+    """Workspaces are spawned by the sandbox spawner, one per active grant."""
+    try:
+        from sandbox import wiring
+    except ImportError:
+        return
+    wiring.configure(
+        c, data_dir=settings.data_dir, grant_provider="open_portal.workspaces:workspace_grant"
+    )

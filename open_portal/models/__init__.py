@@ -1,0 +1,46 @@
+"""SQLAlchemy models of the portal; every table is registered on ``Base.metadata``."""
+
+from open_portal.models.applications import (
+    ApplicantKind,
+    Application,
+    ApplicationDataset,
+    ApplicationDecision,
+    ApplicationStatus,
+    Decision,
+    ReviewerRole,
+)
+from open_portal.models.base import Base, utcnow
+from open_portal.models.catalog import (
+    OPEN_CLASS_OF_LEVEL,
+    Dataset,
+    DatasetVersion,
+    Level,
+    OpenClass,
+    Release,
+)
+from open_portal.models.grants import Grant, GrantDataset, GrantMember, GrantStatus
+from open_portal.models.users import Notification, User
+
+__all__ = [
+    "OPEN_CLASS_OF_LEVEL",
+    "ApplicantKind",
+    "Application",
+    "ApplicationDataset",
+    "ApplicationDecision",
+    "ApplicationStatus",
+    "Base",
+    "Dataset",
+    "DatasetVersion",
+    "Decision",
+    "Grant",
+    "GrantDataset",
+    "GrantMember",
+    "GrantStatus",
+    "Level",
+    "Notification",
+    "OpenClass",
+    "Release",
+    "ReviewerRole",
+    "User",
+    "utcnow",
+]

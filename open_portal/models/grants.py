@@ -1,0 +1,78 @@
+"""Grants: what an approved application lets its holder do, for how long."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from open_portal.models.base import Base, utcnow
+from open_portal.models.catalog import Level
+
+
+class GrantStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    DESTROYED = "destroyed"
+
+
+class Grant(Base):
+    """A grant (or authorization agreement for an operator) created by an approval."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    organisation: Mapped[str] = mapped_column(String(256), default="")
+    organisation_uscc: Mapped[str] = mapped_column(String(18), default="")
+    level: Mapped[Level] = mapped_column(Enum(Level, native_enum=False, length=4))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    status: Mapped[GrantStatus] = mapped_column(
+        Enum(GrantStatus, native_enum=False, length=16), default=GrantStatus.ACTIVE
+    )
+    status_reason: Mapped[str] = mapped_column(String(512), default="")
+    epsilon_budget: Mapped[str] = mapped_column(String(32), default="0")
+    export_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[GrantMember]] = relationship(
+        back_populates="grant", cascade="all, delete-orphan"
+    )
+    datasets: Mapped[list[GrantDataset]] = relationship(
+        back_populates="grant", cascade="all, delete-orphan"
+    )
+
+    @property
+    def member_names(self) -> list[str]:
+        return [m.user_name for m in self.members]
+
+    def is_usable(self, now: datetime) -> bool:
+        """Active and within its term."""
+        return self.status == GrantStatus.ACTIVE and self.starts_at <= now < self.ends_at
+
+
+class GrantMember(Base):
+    __tablename__ = "grant_members"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    grant: Mapped[Grant] = relationship(back_populates="members")
+
+
+class GrantDataset(Base):
+    __tablename__ = "grant_datasets"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
+
+    grant: Mapped[Grant] = relationship(back_populates="datasets")

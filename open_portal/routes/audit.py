@@ -1,0 +1,119 @@
+"""Audit pages for security officers: timeline with filters, checkpoint, verifier key, evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+
+from open_portal.auth import Identity
+from open_portal.exceptions import InvalidInput
+from open_portal.service import auditing
+from open_portal.web import Guard, PortalDep, render
+
+router = APIRouter()
+AuditorDep = Annotated[Identity, Depends(Guard("read", "audit"))]
+PublicDep = Annotated[Identity, Depends(Guard("read", "home", login=False))]
+
+
+def _time(value: str, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be an ISO date or time", zh=f"{name} 须为 ISO 日期或时间"
+        ) from None
+    if parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def timeline(
+    request: Request,
+    portal: PortalDep,
+    user: AuditorDep,
+    actor: str = "",
+    type: str = "",
+    dataset: str = "",
+    grant: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int = 200,
+) -> HTMLResponse:
+    events = auditing.search(
+        portal,
+        actor=actor,
+        type_prefix=type,
+        dataset=dataset,
+        grant=grant,
+        since=_time(since, "since"),
+        until=_time(until, "until"),
+        limit=min(max(limit, 1), 1000),
+    )
+    return render(
+        request,
+        "audit.html",
+        events=events,
+        checkpoint=portal.audit.checkpoint(),
+        vkey=portal.audit.vkey(),
+        filters={
+            "actor": actor,
+            "type": type,
+            "dataset": dataset,
+            "grant": grant,
+            "since": since,
+            "until": until,
+        },
+    )
+
+
+@router.get("/api/audit/events")
+def events_api(
+    portal: PortalDep,
+    user: AuditorDep,
+    actor: str = "",
+    type: str = "",
+    dataset: str = "",
+    grant: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    found = auditing.search(
+        portal,
+        actor=actor,
+        type_prefix=type,
+        dataset=dataset,
+        grant=grant,
+        since=_time(since, "since"),
+        until=_time(until, "until"),
+        limit=min(max(limit, 1), 1000),
+    )
+    return [{"index": i, **auditing.event_view(e)} for i, e in found]
+
+
+@router.get("/audit/checkpoint", response_class=PlainTextResponse)
+def checkpoint(portal: PortalDep, user: PublicDep) -> str:
+    """The latest signed checkpoint (C2SP signed note); public, like the verifier key."""
+    return portal.audit.checkpoint()
+
+
+@router.get("/audit/vkey", response_class=PlainTextResponse)
+def vkey(portal: PortalDep, user: PublicDep) -> str:
+    return portal.audit.vkey() + "\n"
+
+
+@router.get("/audit/evidence/{grant_id}")
+def evidence_bundle(portal: PortalDep, user: AuditorDep, grant_id: str) -> JSONResponse:
+    """Every event of a grant with its inclusion proof against one signed checkpoint."""
+    bundle = auditing.grant_evidence(portal, grant_id)
+    return JSONResponse(
+        bundle, headers={"Content-Disposition": f'attachment; filename="evidence-{grant_id}.json"'}
+    )

@@ -1,0 +1,159 @@
+"""Catalog pages (public, as an open-data portal is), DCAT, L1 downloads and publishing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+
+from open_portal.auth import Identity
+from open_portal.dcat import dataset_jsonld
+from open_portal.exceptions import InvalidInput
+from open_portal.models import Level
+from open_portal.schemas import DatasetMeta
+from open_portal.service import catalog
+from open_portal.web import CsrfDep, Guard, PortalDep, render
+
+router = APIRouter()
+ReaderDep = Annotated[Identity, Depends(Guard("read", "catalog", login=False, per_resource=True))]
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_page(
+    request: Request,
+    portal: PortalDep,
+    user: ReaderDep,
+    q: str = "",
+    publisher: str = "",
+    theme: str = "",
+    level: str = "",
+    open_class: str = "",
+    start: int = 0,
+) -> HTMLResponse:
+    filters = {
+        k: [v]
+        for k, v in {
+            "publisher": publisher,
+            "theme": theme,
+            "level": level,
+            "open_class": open_class,
+        }.items()
+        if v
+    }
+    with portal.sessions() as session:
+        result = catalog.search(
+            portal, session, actor=user.name, q=q, filters=filters, start=max(start, 0)
+        )
+        return render(request, "catalog.html", result=result, q=q, filters=filters)
+
+
+@router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
+def dataset_page(
+    request: Request, portal: PortalDep, user: ReaderDep, dataset_id: str
+) -> HTMLResponse:
+    with portal.sessions() as session:
+        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
+        release = catalog.public_release(session, dataset)
+        return render(
+            request,
+            "dataset.html",
+            dataset=dataset,
+            version=dataset.latest,
+            release=release,
+            is_owner=dataset.owner == user.name,
+        )
+
+
+@router.get("/datasets/{dataset_id}/dcat.jsonld")
+def dataset_dcat(
+    request: Request, portal: PortalDep, user: ReaderDep, dataset_id: str
+) -> JSONResponse:
+    with portal.sessions() as session:
+        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
+        release = catalog.public_release(session, dataset)
+        body = dataset_jsonld(
+            dataset, release, base=str(request.base_url).rstrip("/") + request.app.state.prefix
+        )
+    return JSONResponse(body, media_type="application/ld+json")
+
+
+@router.get("/datasets/{dataset_id}/download")
+def download(portal: PortalDep, user: ReaderDep, dataset_id: str) -> FileResponse:
+    path, release = catalog.download_release(portal, actor=user.name, dataset_id=dataset_id)
+    return FileResponse(path, filename=path.name, headers={"X-Content-SHA256": release.sha256})
+
+
+@router.get("/datasets/{dataset_id}/report")
+def release_report(portal: PortalDep, user: ReaderDep, dataset_id: str) -> JSONResponse:
+    """The security assessment that goes with the published release."""
+    with portal.sessions() as session:
+        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
+        release = catalog.public_release(session, dataset)
+        if release is None:
+            raise InvalidInput(
+                "this dataset has no published release", zh="该数据集没有已发布的开放版本"
+            )
+        return JSONResponse(release.report)
+
+
+PublisherDep = Annotated[Identity, Depends(Guard("publish", "dataset", per_resource=True))]
+
+
+@router.get("/publish", response_class=HTMLResponse)
+def publish_form(request: Request, user: PublisherDep) -> HTMLResponse:
+    return render(request, "publish.html", levels=[lv.value for lv in Level])
+
+
+@router.post("/publish", dependencies=[CsrfDep])
+async def publish(
+    request: Request,
+    portal: PortalDep,
+    user: PublisherDep,
+    file: UploadFile,
+    id: Annotated[str, Form()],
+    title_zh: Annotated[str, Form()],
+    title_en: Annotated[str, Form()],
+    publisher: Annotated[str, Form()],
+    level: Annotated[str, Form()],
+    description_zh: Annotated[str, Form()] = "",
+    description_en: Annotated[str, Form()] = "",
+    theme: Annotated[str, Form()] = "",
+    keywords: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise InvalidInput("the file is larger than 200 MB", zh="文件超过 200 MB")
+    meta = DatasetMeta(
+        id=id,
+        title_zh=title_zh,
+        title_en=title_en,
+        publisher=publisher,
+        level=level,  # type: ignore[arg-type]
+        description_zh=description_zh,
+        description_en=description_en,
+        theme=theme,
+        keywords=[k.strip() for k in keywords.replace("，", ",").split(",") if k.strip()],
+    )
+    dataset = catalog.publish_dataset(
+        portal, actor=user.name, meta=meta, file_name=file.filename or "upload", content=content
+    )
+    return RedirectResponse(
+        f"{request.app.state.prefix}/datasets/{dataset.id}#policy", status_code=303
+    )
+
+
+OwnerDep = Annotated[Identity, Depends(Guard("update", "dataset", per_resource=True))]
+
+
+@router.post("/datasets/{dataset_id}/policy", dependencies=[CsrfDep])
+def confirm_policy(
+    request: Request,
+    portal: PortalDep,
+    user: OwnerDep,
+    dataset_id: str,
+    policy_yaml: Annotated[str, Form()],
+) -> RedirectResponse:
+    catalog.confirm_policy(portal, actor=user.name, dataset_id=dataset_id, policy_yaml=policy_yaml)
+    return RedirectResponse(f"{request.app.state.prefix}/datasets/{dataset_id}", status_code=303)

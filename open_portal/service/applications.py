@@ -1,0 +1,355 @@
+"""Applications: the review state machine, kept in one place.
+
+Every transition checks the policy, applies the change and records an audit event in one call.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from open_portal.exceptions import Forbidden, InvalidInput, InvalidTransition, NotFound
+from open_portal.models import (
+    Application,
+    ApplicationDataset,
+    ApplicationDecision,
+    ApplicationStatus,
+    Dataset,
+    Decision,
+    Level,
+    ReviewerRole,
+    User,
+)
+from open_portal.schemas import ApplicationInput
+from open_portal.service.access import allowed, application_resource, check, domain_of
+from open_portal.service.auditing import record
+from open_portal.service.context import Portal
+from open_portal.service.notifications import notify
+
+S = ApplicationStatus
+
+# (from state, action) -> to state. The only table of valid transitions.
+TRANSITIONS: dict[tuple[ApplicationStatus, str], ApplicationStatus] = {
+    (S.DRAFT, "submit"): S.SUBMITTED,
+    (S.DRAFT, "withdraw"): S.WITHDRAWN,
+    (S.RETURNED, "submit"): S.SUBMITTED,
+    (S.RETURNED, "withdraw"): S.WITHDRAWN,
+    (S.SUBMITTED, "withdraw"): S.WITHDRAWN,
+    (S.SUBMITTED, "return"): S.RETURNED,
+    (S.SUBMITTED, "reject"): S.REJECTED,
+    (S.SUBMITTED, "approve"): S.APPROVED,
+}
+EDITABLE = {S.DRAFT, S.RETURNED}
+
+
+def next_state(current: ApplicationStatus, action: str) -> ApplicationStatus:
+    """The state after ``action``, or ``InvalidTransition``."""
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        raise InvalidTransition(
+            f"cannot {action} an application that is {current.value}",
+            zh=f"申请当前为「{current.value}」状态，不能执行「{action}」",
+        ) from None
+
+
+def _datasets(session: Session, data: ApplicationInput) -> list[Dataset]:
+    datasets = []
+    for dataset_id in sorted(set(data.dataset_ids)):
+        dataset = session.get(Dataset, dataset_id)
+        if dataset is None:
+            raise InvalidInput(f"unknown dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
+        if dataset.level == Level.L4:
+            raise InvalidInput(
+                f"{dataset_id} is level L4 (prohibited) and can never be requested",
+                zh=f"{dataset_id} 为 L4（禁止开放）级，不能申请",
+            )
+        if dataset.level == Level.L1:
+            raise InvalidInput(
+                f"{dataset_id} is open (L1): download it without an application",
+                zh=f"{dataset_id} 为无条件开放数据，可直接下载，无需申请",
+            )
+        if dataset.level == Level.L3 and data.level == Level.L2:
+            raise InvalidInput(
+                f"{dataset_id} is level L3: only aggregate (L3) access can be requested",
+                zh=f"{dataset_id} 为 L3 级，只能申请 L3（差分隐私统计）访问",
+            )
+        if dataset.latest is None or not dataset.latest.policy_confirmed:
+            raise InvalidInput(
+                f"{dataset_id} is not ready: its owner has not confirmed its policy",
+                zh=f"{dataset_id} 尚未就绪：数据提供方未确认脱敏策略",
+            )
+        datasets.append(dataset)
+    return datasets
+
+
+def _check_members(session: Session, members: list[str]) -> None:
+    known = set(session.scalars(select(User.name).where(User.name.in_(members))))
+    missing = [m for m in members if m not in known]
+    if missing:
+        raise InvalidInput(
+            f"unknown team member {missing[0]!r}", zh=f"团队成员 {missing[0]} 不是平台用户"
+        )
+
+
+def create_application(portal: Portal, *, actor: str, data: ApplicationInput) -> Application:
+    """Save a draft application; nothing is sent for review yet."""
+    with portal.sessions.begin() as session:
+        datasets = _datasets(session, data)
+        _check_members(session, data.team_members)
+        application = Application(
+            applicant=actor,
+            kind=data.kind,
+            organisation=data.organisation,
+            organisation_uscc=data.organisation_uscc,
+            purpose=data.purpose,
+            project_description=data.project_description,
+            products=data.products,
+            team_members=[m for m in data.team_members if m != actor],
+            level=data.level,
+            starts_on=data.starts_on,
+            ends_on=data.ends_on,
+            epsilon_requested=data.epsilon,
+            agreement_accepted=data.agreement_accepted,
+            commitment_accepted=data.commitment_accepted,
+            datasets=[ApplicationDataset(dataset_id=d.id) for d in datasets],
+            created_at=portal.clock(),
+        )
+        check(actor, "create", application_resource(session, application, actor))
+        session.add(application)
+        session.flush()
+        record(
+            portal,
+            "application.created",
+            actor=actor,
+            subject=f"application:{application.id}",
+            datasets=[d.id for d in datasets],
+            level=data.level.value,
+        )
+    return application
+
+
+def update_application(
+    portal: Portal, *, actor: str, application_id: int, data: ApplicationInput
+) -> Application:
+    """Edit a draft or returned application."""
+    with portal.sessions.begin() as session:
+        application = _get(session, application_id)
+        check(actor, "edit", application_resource(session, application, actor))
+        if application.status not in EDITABLE:
+            raise InvalidTransition(
+                f"an application that is {application.status.value} cannot be edited",
+                zh="只有草稿或被退回的申请可以修改",
+            )
+        datasets = _datasets(session, data)
+        _check_members(session, data.team_members)
+        for name in (
+            "kind",
+            "organisation",
+            "organisation_uscc",
+            "purpose",
+            "project_description",
+            "products",
+            "level",
+            "starts_on",
+            "ends_on",
+            "agreement_accepted",
+            "commitment_accepted",
+        ):
+            setattr(application, name, getattr(data, name))
+        application.epsilon_requested = data.epsilon
+        application.team_members = [m for m in data.team_members if m != actor]
+        application.datasets = [ApplicationDataset(dataset_id=d.id) for d in datasets]
+        record(portal, "application.edited", actor=actor, subject=f"application:{application.id}")
+    return application
+
+
+def submit(portal: Portal, *, actor: str, application_id: int) -> Application:
+    """Send for review: needs the data-use agreement and the security commitment."""
+    with portal.sessions.begin() as session:
+        application = _get(session, application_id)
+        check(actor, "edit", application_resource(session, application, actor))
+        application.status = next_state(application.status, "submit")
+        if not (application.agreement_accepted and application.commitment_accepted):
+            raise InvalidInput(
+                "accept the data-use agreement and the security commitment before submitting",
+                zh="提交前须同意《开放利用协议》和安全承诺",
+            )
+        application.submitted_at = portal.clock()
+        record(
+            portal, "application.submitted", actor=actor, subject=f"application:{application.id}"
+        )
+        reviewers = {session.get(Dataset, d).owner for d in application.dataset_ids}  # type: ignore[union-attr]
+        if needs_officer(session, application):
+            reviewers |= set(portal.policy.users_with_role("officer"))
+        notify(
+            session,
+            reviewers - {actor},
+            zh=f"申请 #{application.id} 等待您审核",
+            en=f"Application #{application.id} is waiting for your review",
+            link=f"applications/{application.id}",
+        )
+    return application
+
+
+def withdraw(portal: Portal, *, actor: str, application_id: int) -> Application:
+    with portal.sessions.begin() as session:
+        application = _get(session, application_id)
+        check(actor, "edit", application_resource(session, application, actor))
+        application.status = next_state(application.status, "withdraw")
+        record(
+            portal, "application.withdrawn", actor=actor, subject=f"application:{application.id}"
+        )
+    return application
+
+
+def needs_officer(session: Session, application: Application) -> bool:
+    """L3 access, or any L3 dataset, needs a security officer's approval too."""
+    if application.level == Level.L3:
+        return True
+    return any(session.get(Dataset, d).level == Level.L3 for d in application.dataset_ids)  # type: ignore[union-attr]
+
+
+def current_round(application: Application) -> int:
+    """Each submission opens a new round; decisions of earlier rounds no longer count."""
+    returns = sum(1 for d in application.decisions if d.decision == Decision.RETURN)
+    return returns + 1
+
+
+def pending_approvals(
+    session: Session, application: Application
+) -> list[tuple[ReviewerRole, str | None]]:
+    """What is still missing: (owner, dataset) per dataset, and (officer, None) for L3."""
+    this_round = [d for d in application.decisions if d.round == current_round(application)]
+    approved = {(d.role, d.dataset_id) for d in this_round if d.decision == Decision.APPROVE}
+    missing: list[tuple[ReviewerRole, str | None]] = [
+        (ReviewerRole.OWNER, ds)
+        for ds in application.dataset_ids
+        if (ReviewerRole.OWNER, ds) not in approved
+    ]
+    if needs_officer(session, application) and (ReviewerRole.OFFICER, None) not in approved:
+        missing.append((ReviewerRole.OFFICER, None))
+    return missing
+
+
+def review(
+    portal: Portal, *, actor: str, application_id: int, decision: Decision, comment: str = ""
+) -> Application:
+    """A data owner (for each dataset they own) or an officer decides.
+
+    Approval needs every owner, and an officer for L3; one rejection rejects; a return sends
+    the application back to its author for changes.
+    """
+    with portal.sessions.begin() as session:
+        application = _get(session, application_id)
+        if application.status != S.SUBMITTED:
+            next_state(application.status, decision.value)
+        if decision != Decision.APPROVE and not comment.strip():
+            raise InvalidInput("say why in a comment", zh="退回或拒绝时请填写意见")
+        roles = reviewer_roles(portal, session, application, actor)
+        if not roles:
+            raise Forbidden(
+                "you have no review pending on this application (own applications cannot be reviewed)",
+                zh="您在此申请上没有待办的审核（不能审核自己的申请）",
+            )
+        round_ = current_round(application)
+        for role, dataset_id in roles:
+            session.add(
+                ApplicationDecision(
+                    application_id=application.id,
+                    round=round_,
+                    reviewer=actor,
+                    role=role,
+                    dataset_id=dataset_id,
+                    decision=decision,
+                    comment=comment,
+                    created_at=portal.clock(),
+                )
+            )
+        session.flush()
+        session.refresh(application)
+        record(
+            portal,
+            f"application.review.{decision.value}",
+            actor=actor,
+            subject=f"application:{application.id}",
+            roles=[f"{r.value}:{d or '*'}" for r, d in roles],
+            comment=comment,
+        )
+        if decision == Decision.APPROVE:
+            if not pending_approvals(session, application):
+                _finish(portal, session, application, "approve", actor)
+        else:
+            _finish(portal, session, application, decision.value, actor)
+    return application
+
+
+def reviewer_roles(
+    portal: Portal, session: Session, application: Application, actor: str
+) -> list[tuple[ReviewerRole, str | None]]:
+    """The review roles the actor holds on this application in this round, as the policy allows."""
+    roles: list[tuple[ReviewerRole, str | None]] = []
+    for pending_role, dataset_id in pending_approvals(session, application):
+        if pending_role == ReviewerRole.OWNER and dataset_id is not None:
+            dataset = session.get(Dataset, dataset_id)
+            assert dataset is not None
+            resource = application_resource(session, application, actor, domain=domain_of(dataset))
+            if dataset.owner == actor and allowed(actor, "review_as_owner", resource):
+                roles.append((ReviewerRole.OWNER, dataset_id))
+        elif pending_role == ReviewerRole.OFFICER and allowed(
+            actor, "review_as_officer", application_resource(session, application, actor)
+        ):
+            roles.append((ReviewerRole.OFFICER, None))
+    return roles
+
+
+def _finish(
+    portal: Portal, session: Session, application: Application, action: str, actor: str
+) -> None:
+    from open_portal.service.grants import create_grant
+
+    application.status = next_state(application.status, action)
+    application.decided_at = portal.clock()
+    record(
+        portal,
+        f"application.{application.status.value}",
+        actor=actor,
+        subject=f"application:{application.id}",
+    )
+    notify(
+        session,
+        {application.applicant},
+        zh=f"您的申请 #{application.id} 已{ {'approved': '批准', 'rejected': '被拒绝', 'returned': '被退回修改'}[application.status.value] }",
+        en=f"Your application #{application.id} was {application.status.value}",
+        link=f"applications/{application.id}",
+    )
+    if application.status == S.APPROVED:
+        create_grant(portal, session, application=application, actor=actor)
+
+
+def get_application(
+    portal: Portal, session: Session, *, actor: str, application_id: int
+) -> Application:
+    application = _get(session, application_id)
+    if not allowed(actor, "read", application_resource(session, application, actor)):
+        raise NotFound(f"no application #{application_id}", zh=f"没有申请 #{application_id}")
+    return application
+
+
+def list_applications(portal: Portal, session: Session, *, actor: str) -> list[Application]:
+    """Applications the actor may read, newest first."""
+    every = session.scalars(select(Application).order_by(Application.id.desc())).all()
+    return [a for a in every if allowed(actor, "read", application_resource(session, a, actor))]
+
+
+def review_queue(portal: Portal, session: Session, *, actor: str) -> list[Application]:
+    """Submitted applications waiting for this actor's decision."""
+    waiting = session.scalars(select(Application).where(Application.status == S.SUBMITTED)).all()
+    return [a for a in waiting if reviewer_roles(portal, session, a, actor)]
+
+
+def _get(session: Session, application_id: int) -> Application:
+    application = session.get(Application, application_id)
+    if application is None:
+        raise NotFound(f"no application #{application_id}", zh=f"没有申请 #{application_id}")
+    return application

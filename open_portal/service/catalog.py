@@ -1,0 +1,343 @@
+"""Catalog: publishing datasets into the vault, confirming their policy, searching them."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import desensitize
+from open_portal.exceptions import InvalidInput, NotFound
+from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
+from open_portal.schemas import DatasetMeta
+from open_portal.service.access import allowed, check, dataset_resource, domain_of
+from open_portal.service.auditing import record
+from open_portal.service.context import Portal
+from open_portal.vault import sha256_hex
+from policies import Resource
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+FACETS = ("publisher", "theme", "level", "open_class")
+
+
+def file_format(file_name: str) -> str:
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in FORMATS:
+        raise InvalidInput(
+            f"{file_name}: unsupported file type {suffix or '(none)'}; upload CSV, Parquet or Excel (.xlsx)",
+            zh=f"{file_name}：不支持的文件类型，请上传 CSV、Parquet 或 Excel (.xlsx)",
+        )
+    return FORMATS[suffix]
+
+
+@contextmanager
+def private_copy(content: bytes, suffix: str) -> Iterator[Path]:
+    """The bytes as a file in a private temporary directory, removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="pds-"))
+    try:
+        path = directory / f"data{suffix}"
+        path.write_bytes(content)
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def publish_dataset(
+    portal: Portal, *, actor: str, meta: DatasetMeta, file_name: str, content: bytes
+) -> Dataset:
+    """Create a catalog entry with its first version sealed in the vault and a proposed policy."""
+    check(actor, "publish", Resource("dataset", domain=f"dept:{meta.publisher}"))
+    with portal.sessions.begin() as session:
+        if session.get(Dataset, meta.id) is not None:
+            raise InvalidInput(
+                f"a dataset with id {meta.id!r} exists already", zh=f"数据集 {meta.id} 已存在"
+            )
+        dataset = Dataset(
+            **meta.model_dump(exclude={"columns"}),
+            columns=[c.model_dump() for c in meta.columns],
+            owner=actor,
+            open_class=OPEN_CLASS_OF_LEVEL[meta.level],
+            issued=portal.clock(),
+            modified=portal.clock(),
+        )
+        session.add(dataset)
+        version = _add_version(portal, session, dataset, actor, file_name, content)
+        record(
+            portal,
+            "dataset.published",
+            actor=actor,
+            object=f"dataset:{dataset.id}",
+            version=version.number,
+            level=dataset.level.value,
+            raw_sha256=version.raw_sha256,
+            rows=version.rows,
+        )
+    return dataset
+
+
+def upload_version(
+    portal: Portal, *, actor: str, dataset_id: str, file_name: str, content: bytes
+) -> DatasetVersion:
+    """A new version of an existing dataset; its policy must be confirmed again."""
+    with portal.sessions.begin() as session:
+        dataset = _get(session, dataset_id)
+        check(actor, "update", dataset_resource(dataset, actor, "dataset"))
+        version = _add_version(portal, session, dataset, actor, file_name, content)
+        dataset.modified = portal.clock()
+        record(
+            portal,
+            "dataset.version_uploaded",
+            actor=actor,
+            object=f"dataset:{dataset.id}",
+            version=version.number,
+            raw_sha256=version.raw_sha256,
+        )
+    return version
+
+
+def _add_version(
+    portal: Portal, session: Session, dataset: Dataset, actor: str, file_name: str, content: bytes
+) -> DatasetVersion:
+    fmt = file_format(file_name)
+    with private_copy(content, Path(file_name).suffix.lower()) as path:
+        try:
+            rows = desensitize.read_table(path).select(pl.len()).collect().item()
+            scan = desensitize.scan_table(path)
+        except desensitize.Error as exc:
+            raise InvalidInput(
+                f"{file_name} does not parse: {exc}", zh=f"文件 {file_name} 无法解析：{exc}"
+            ) from None
+    proposed = desensitize.default_policy(
+        scan, level=dataset.level.value if dataset.level != Level.L4 else "L2"
+    )
+    number = len(dataset.versions) + 1
+    wrapped = portal.vault.new_wrapped_key()
+    portal.vault.seal(f"{dataset.id}-v{number}.{fmt}", content, wrapped)
+    version = DatasetVersion(
+        number=number,
+        file_name=Path(file_name).name,
+        file_format=fmt,
+        raw_sha256=sha256_hex(content),
+        rows=int(rows),
+        wrapped_key=wrapped,
+        scan=scan.to_json(),
+        policy_yaml=proposed.to_yaml(),
+        uploaded_by=actor,
+    )
+    dataset.versions.append(version)
+    session.flush()
+    return version
+
+
+def raw_bytes(portal: Portal, version: DatasetVersion) -> bytes:
+    """The decrypted raw file of a version (portal process only)."""
+    return portal.vault.open(
+        f"{version.dataset_id}-v{version.number}.{version.file_format}", version.wrapped_key
+    )
+
+
+def raw_frame(portal: Portal, version: DatasetVersion) -> pl.LazyFrame:
+    """The raw data of a version as a LazyFrame, read from memory, never from a plain file."""
+    data = raw_bytes(portal, version)
+    if version.file_format == "csv":
+        return pl.read_csv(io.BytesIO(data), infer_schema_length=10000).lazy()
+    if version.file_format == "parquet":
+        return pl.read_parquet(io.BytesIO(data)).lazy()
+    return pl.read_excel(io.BytesIO(data)).lazy()
+
+
+def confirm_policy(
+    portal: Portal, *, actor: str, dataset_id: str, policy_yaml: str
+) -> DatasetVersion:
+    """The owner confirms (or edits) the desensitization policy of the latest version.
+
+    For an L1 dataset this publishes the desensitized release with its assessment report.
+    """
+    with portal.sessions.begin() as session:
+        dataset = _get(session, dataset_id)
+        check(actor, "update", dataset_resource(dataset, actor, "dataset"))
+        version = dataset.latest
+        if version is None:
+            raise InvalidInput("the dataset has no uploaded version", zh="该数据集尚未上传数据")
+        try:
+            policy = desensitize.Policy.from_yaml(policy_yaml)
+            desensitize.validate_policy(policy, desensitize.TableScan.from_json(version.scan))
+        except desensitize.Error as exc:
+            raise InvalidInput(f"policy rejected: {exc}", zh=f"脱敏策略无效：{exc}") from None
+        version.policy_yaml = policy.to_yaml()
+        version.policy_confirmed = True
+        record(
+            portal,
+            "dataset.policy_confirmed",
+            actor=actor,
+            object=f"dataset:{dataset.id}",
+            version=version.number,
+            policy_sha256=sha256_hex(version.policy_yaml.encode()),
+        )
+        if dataset.level == Level.L1:
+            release = build_release(
+                portal, session, version, grant_id=None, key=secrets.token_bytes(32)
+            )
+            record(
+                portal,
+                "release.published",
+                actor=actor,
+                object=f"dataset:{dataset.id}",
+                version=version.number,
+                sha256=release.sha256,
+                report_sha256=release.report.get("output_sha256", ""),
+            )
+    return version
+
+
+def build_release(
+    portal: Portal,
+    session: Session,
+    version: DatasetVersion,
+    *,
+    grant_id: str | None,
+    key: bytes,
+    out_dir: Path | None = None,
+) -> Release:
+    """Desensitize a version with its confirmed policy into the releases directory."""
+    if out_dir is None:
+        out_dir = (
+            portal.settings.releases_dir / "public" / version.dataset_id / f"v{version.number}"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{version.dataset_id}.parquet"
+    policy = desensitize.Policy.from_yaml(version.policy_yaml)
+    with private_copy(raw_bytes(portal, version), f".{version.file_format}") as src:
+        report = desensitize.desensitize_table(src, out, policy=policy, key=key)
+    release = Release(
+        version_id=version.id,
+        grant_id=grant_id,
+        path=str(out),
+        sha256=sha256_hex(out.read_bytes()),
+        report=report.to_json(),
+    )
+    session.add(release)
+    session.flush()
+    return release
+
+
+def public_release(session: Session, dataset: Dataset) -> Release | None:
+    """The newest published release of an L1 dataset."""
+    if dataset.level != Level.L1:
+        return None
+    return session.scalars(
+        select(Release)
+        .join(DatasetVersion, Release.version_id == DatasetVersion.id)
+        .where(DatasetVersion.dataset_id == dataset.id, Release.grant_id.is_(None))
+        .order_by(Release.id.desc())
+    ).first()
+
+
+def download_release(portal: Portal, *, actor: str, dataset_id: str) -> tuple[Path, Release]:
+    """The published file of an L1 dataset: no application needed, every download logged."""
+    with portal.sessions.begin() as session:
+        dataset = _get(session, dataset_id)
+        check(actor, "download", dataset_resource(dataset, actor, "release"))
+        release = public_release(session, dataset)
+        if release is None:
+            raise NotFound(
+                "this dataset has no published release yet", zh="该数据集尚无已发布的开放版本"
+            )
+        record(
+            portal,
+            "release.downloaded",
+            actor=actor,
+            object=f"dataset:{dataset.id}",
+            sha256=release.sha256,
+        )
+        return Path(release.path), release
+
+
+def get_dataset(portal: Portal, session: Session, *, actor: str, dataset_id: str) -> Dataset:
+    """A dataset the actor may see; unknown and hidden datasets look the same (404)."""
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None or not allowed(actor, "read", dataset_resource(dataset, actor)):
+        raise NotFound(f"no dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
+    return dataset
+
+
+def _get(session: Session, dataset_id: str) -> Dataset:
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"no dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
+    return dataset
+
+
+@dataclass
+class SearchResult:
+    total: int
+    datasets: list[Dataset]
+    facets: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+def facet_value(dataset: Dataset, name: str) -> str:
+    value = getattr(dataset, name)
+    return str(value.value if hasattr(value, "value") else value)
+
+
+def search(
+    portal: Portal,
+    session: Session,
+    *,
+    actor: str,
+    q: str = "",
+    filters: dict[str, list[str]] | None = None,
+    start: int = 0,
+    rows: int = 20,
+    sort: str = "title_en asc",
+) -> SearchResult:
+    """Full-text search over visible datasets, with facet counts and paging."""
+    filters = filters or {}
+    unknown = set(filters) - set(FACETS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown filter field {sorted(unknown)[0]!r}; use one of {', '.join(FACETS)}"
+        )
+    visible = [
+        d
+        for d in session.scalars(select(Dataset)).all()
+        if allowed(actor, "read", dataset_resource(d, actor))
+    ]
+    terms = [t.lower() for t in q.split() if t]
+
+    def matches(d: Dataset) -> bool:
+        text = " ".join(
+            [
+                d.id,
+                d.title_zh,
+                d.title_en,
+                d.description_zh,
+                d.description_en,
+                d.theme,
+                *map(str, d.keywords),
+            ]
+        ).lower()
+        return all(t in text for t in terms) and all(
+            facet_value(d, name) in wanted for name, wanted in filters.items() if wanted
+        )
+
+    found = [d for d in visible if matches(d)]
+    key, _, direction = sort.partition(" ")
+    if key not in {"title_en", "title_zh", "modified", "issued", "id"}:
+        raise InvalidInput(f"cannot sort by {key!r}", zh=f"不能按 {key} 排序")
+    found.sort(key=lambda d: getattr(d, key), reverse=direction.strip().lower() == "desc")
+    facets = {name: Counter(facet_value(d, name) for d in found) for name in FACETS}
+    return SearchResult(total=len(found), datasets=found[start : start + rows], facets=facets)
+
+
+__all__ = ["domain_of"]

@@ -1,0 +1,55 @@
+"""The portal's working parts, opened once per process and handed to every service call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import policies
+from audit import AuditLog
+from open_portal.config import PortalSettings
+from open_portal.db import make_engine, migrate, session_factory
+from open_portal.models import utcnow
+from open_portal.vault import Vault, load_or_create_master_key
+from policies.store import seed_default_policy
+
+
+@dataclass
+class Portal:
+    """Settings, database, policy, audit log and vault of one running portal."""
+
+    settings: PortalSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    policy: policies.Policy
+    audit: AuditLog
+    vault: Vault
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def close(self) -> None:
+        self.audit.close()
+        self.engine.dispose()
+
+
+def open_portal(settings: PortalSettings, *, run_migrations: bool = True) -> Portal:
+    """Open (and migrate) the database, load the policy, open the audit log and the vault."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.sqlalchemy_url)
+    if run_migrations:
+        migrate(engine)
+        seed_default_policy(engine)
+    policy = policies.Policy(engine)
+    policies.install(policy)
+    master = load_or_create_master_key(settings.secrets_dir / "master.key", create=settings.demo)
+    return Portal(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        policy=policy,
+        audit=AuditLog.open(settings.audit_dir, origin=settings.audit_origin),
+        vault=Vault(settings.vault_dir, master),
+    )

@@ -1,0 +1,186 @@
+"""Grants: created by approval; suspended, reinstated, revoked, ended and expired here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from open_portal.exceptions import InvalidTransition, NotFound
+from open_portal.models import Application, Grant, GrantDataset, GrantMember, GrantStatus, Level
+from open_portal.service.access import allowed, check, grant_resource
+from open_portal.service.auditing import record
+from open_portal.service.context import Portal
+from open_portal.service.notifications import notify
+
+G = GrantStatus
+
+TRANSITIONS: dict[tuple[GrantStatus, str], GrantStatus] = {
+    (G.ACTIVE, "suspend"): G.SUSPENDED,
+    (G.SUSPENDED, "reinstate"): G.ACTIVE,
+    (G.ACTIVE, "revoke"): G.REVOKED,
+    (G.SUSPENDED, "revoke"): G.REVOKED,
+    (G.ACTIVE, "end"): G.EXPIRED,
+    (G.ACTIVE, "expire"): G.EXPIRED,
+    (G.SUSPENDED, "expire"): G.EXPIRED,
+    (G.EXPIRED, "destroy"): G.DESTROYED,
+    (G.REVOKED, "destroy"): G.DESTROYED,
+}
+
+DEFAULT_L3_EPSILON = Decimal("1.0")
+
+# Called after a grant stops being usable (e.g. to stop its workspace); set by the launcher.
+on_grant_stopped: list[Callable[[Grant], Any]] = []
+
+
+def next_state(current: GrantStatus, action: str) -> GrantStatus:
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        raise InvalidTransition(
+            f"cannot {action} a grant that is {current.value}",
+            zh=f"授权当前为「{current.value}」状态，不能执行「{action}」",
+        ) from None
+
+
+def grant_id_for(application: Application) -> str:
+    return f"g{application.id:04d}"
+
+
+def export_rules(level: Level) -> dict[str, Any]:
+    """Export review rules: one officer for L2, two independent officers for L3."""
+    return {
+        "reviewers_required": 2 if level == Level.L3 else 1,
+        "max_file_bytes": 20 * 1024 * 1024,
+        "min_cell_count": 10,
+    }
+
+
+def create_grant(
+    portal: Portal, session: Session, *, application: Application, actor: str
+) -> Grant:
+    """Turn an approved application into a grant (called by the approval itself)."""
+    from open_portal import ledger
+
+    start = max(portal.clock(), datetime.combine(application.starts_on, time.min, tzinfo=UTC))
+    end = datetime.combine(application.ends_on, time.min, tzinfo=UTC) + timedelta(days=1)
+    epsilon = Decimal(application.epsilon_requested or "0")
+    if application.level == Level.L3 and epsilon <= 0:
+        epsilon = DEFAULT_L3_EPSILON
+    grant = Grant(
+        id=grant_id_for(application),
+        application_id=application.id,
+        holder=application.applicant,
+        organisation=application.organisation,
+        organisation_uscc=application.organisation_uscc,
+        level=application.level,
+        starts_at=start,
+        ends_at=end,
+        epsilon_budget=str(epsilon),
+        export_rules=export_rules(application.level),
+        wrapped_key=portal.vault.new_wrapped_key(),
+        members=[
+            GrantMember(user_name=name)
+            for name in sorted({application.applicant, *application.team_members})
+        ],
+        created_at=portal.clock(),
+    )
+    for dataset_id in application.dataset_ids:
+        from open_portal.models import Dataset
+
+        dataset = session.get(Dataset, dataset_id)
+        assert dataset is not None and dataset.latest is not None
+        grant.datasets.append(GrantDataset(dataset_id=dataset_id, version_id=dataset.latest.id))
+    session.add(grant)
+    session.flush()
+    if epsilon > 0:
+        ledger.open_ledger(session, grant.id, epsilon, ends_at=grant.ends_at)
+    record(
+        portal,
+        "grant.created",
+        actor=actor,
+        subject=f"grant:{grant.id}",
+        application=application.id,
+        holder=grant.holder,
+        members=grant.member_names,
+        level=grant.level.value,
+        datasets={d.dataset_id: d.version_id for d in grant.datasets},
+        starts_at=grant.starts_at.isoformat(),
+        ends_at=grant.ends_at.isoformat(),
+        epsilon=grant.epsilon_budget,
+    )
+    notify(
+        session,
+        set(grant.member_names),
+        zh=f"授权 {grant.id} 已生效，可以打开工作区",
+        en=f"Grant {grant.id} is active: you can open its workspace",
+        link=f"grants/{grant.id}",
+    )
+    return grant
+
+
+def change_status(
+    portal: Portal, *, actor: str, grant_id: str, action: str, reason: str = ""
+) -> Grant:
+    """suspend / reinstate / revoke / end (by the holder) a grant."""
+    with portal.sessions.begin() as session:
+        grant = _get(session, grant_id)
+        check(actor, action, grant_resource(session, grant, actor, portal.clock()))
+        grant.status = next_state(grant.status, action)
+        grant.status_reason = reason
+        record(portal, f"grant.{action}", actor=actor, subject=f"grant:{grant.id}", reason=reason)
+        notify(
+            session,
+            set(grant.member_names) - {actor},
+            zh=f"授权 {grant.id} 状态变更为：{grant.status.value}",
+            en=f"Grant {grant.id} is now {grant.status.value}",
+            link=f"grants/{grant.id}",
+        )
+    if grant.status != G.ACTIVE:
+        for hook in on_grant_stopped:
+            hook(grant)
+    return grant
+
+
+def expire_due(portal: Portal) -> list[Grant]:
+    """Mark every grant whose term has ended as expired (run periodically by the portal)."""
+    now = portal.clock()
+    expired = []
+    with portal.sessions.begin() as session:
+        due = session.scalars(
+            select(Grant).where(Grant.status.in_([G.ACTIVE, G.SUSPENDED]), Grant.ends_at <= now)
+        ).all()
+        for grant in due:
+            grant.status = next_state(grant.status, "expire")
+            record(portal, "grant.expired", actor="system", subject=f"grant:{grant.id}")
+            expired.append(grant)
+    for grant in expired:
+        for hook in on_grant_stopped:
+            hook(grant)
+    return expired
+
+
+def get_grant(portal: Portal, session: Session, *, actor: str, grant_id: str) -> Grant:
+    grant = session.get(Grant, grant_id)
+    if grant is None or not allowed(
+        actor, "read", grant_resource(session, grant, actor, portal.clock())
+    ):
+        raise NotFound(f"no grant {grant_id!r}", zh=f"没有授权 {grant_id}")
+    return grant
+
+
+def list_grants(portal: Portal, session: Session, *, actor: str) -> list[Grant]:
+    every = session.scalars(select(Grant).order_by(Grant.created_at.desc())).all()
+    now = portal.clock()
+    return [g for g in every if allowed(actor, "read", grant_resource(session, g, actor, now))]
+
+
+def _get(session: Session, grant_id: str) -> Grant:
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFound(f"no grant {grant_id!r}", zh=f"没有授权 {grant_id}")
+    return grant

@@ -1,0 +1,48 @@
+"""Usage of a grant (可控可计量): workspace time, queries, ε spent, exports — read from the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from open_portal.models import Grant
+from open_portal.service.context import Portal
+
+
+@dataclass
+class GrantUsage:
+    workspace_seconds: float = 0.0
+    workspace_starts: int = 0
+    queries: int = 0
+    epsilon_spent: Decimal = Decimal(0)
+    exports_requested: int = 0
+    exports_released: int = 0
+    budget_over_time: list[tuple[str, str]] = field(default_factory=list)
+
+
+def grant_usage(portal: Portal, grant: Grant) -> GrantUsage:
+    """Sum the grant's events in the audit log (the log is the record of use)."""
+    usage = GrantUsage()
+    subject = f"grant:{grant.id}"
+    started: datetime | None = None
+    for _, event in portal.audit.entries():
+        if event.subject != subject:
+            continue
+        if event.type == "workspace.started":
+            usage.workspace_starts += 1
+            started = event.time
+        elif event.type == "workspace.stopped" and started is not None:
+            usage.workspace_seconds += (event.time - started).total_seconds()
+            started = None
+        elif event.type == "dp.query":
+            usage.queries += 1
+            usage.epsilon_spent += Decimal(str(event.details.get("epsilon", "0")))
+            usage.budget_over_time.append((event.time.isoformat(), str(usage.epsilon_spent)))
+        elif event.type == "export.requested":
+            usage.exports_requested += 1
+        elif event.type == "export.released":
+            usage.exports_released += 1
+    if started is not None:
+        usage.workspace_seconds += (portal.clock() - started).total_seconds()
+    return usage

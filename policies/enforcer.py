@@ -1,0 +1,102 @@
+"""``can`` and ``check_can``: the only way anything in the platform decides access."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import casbin
+from sqlalchemy.engine import Engine
+
+from policies.exceptions import AccessDenied
+from policies.store import DatabaseAdapter
+
+MODEL = Path(__file__).with_name("model.conf")
+ANONYMOUS = ""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who asks: a user name (empty for anonymous)."""
+
+    name: str = ANONYMOUS
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.name == ANONYMOUS
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What is asked for: a kind (``application``), a domain and its attributes."""
+
+    kind: str
+    domain: str = "*"
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class Policy:
+    """A Casbin enforcer over the database, reloaded when older than ``max_age`` seconds."""
+
+    def __init__(self, engine: Engine, *, max_age: float = 2.0) -> None:
+        self._enforcer = casbin.Enforcer(str(MODEL), DatabaseAdapter(engine))
+        self._lock = threading.Lock()
+        self._loaded = time.monotonic()
+        self.max_age = max_age
+
+    def reload(self) -> None:
+        with self._lock:
+            self._enforcer.load_policy()
+            self._loaded = time.monotonic()
+
+    def _fresh(self) -> casbin.Enforcer:
+        if time.monotonic() - self._loaded > self.max_age:
+            self.reload()
+        return self._enforcer
+
+    def can(self, subject: Subject, action: str, resource: Resource) -> bool:
+        ctx = SimpleNamespace(**resource.attrs)
+        enforcer = self._fresh()
+        with self._lock:
+            return bool(enforcer.enforce(subject.name, resource.domain, resource.kind, action, ctx))
+
+    def check_can(self, subject: Subject, action: str, resource: Resource) -> None:
+        if not self.can(subject, action, resource):
+            raise AccessDenied(subject.name, action, resource.kind)
+
+    def roles_of(self, user: str, domain: str = "*") -> list[str]:
+        enforcer = self._fresh()
+        with self._lock:
+            roles = set(enforcer.get_roles_for_user_in_domain(user, domain))
+            roles |= set(enforcer.get_roles_for_user_in_domain(user, "*"))
+        return sorted(r.removeprefix("role:") for r in roles)
+
+    def domains_of(self, user: str, role: str) -> list[str]:
+        enforcer = self._fresh()
+        with self._lock:
+            rules = enforcer.get_filtered_grouping_policy(0, user, f"role:{role}")
+        return sorted({r[2] for r in rules})
+
+    def assign_role(self, user: str, role: str, domain: str = "*") -> None:
+        with self._lock:
+            self._enforcer.add_grouping_policy(user, f"role:{role}", domain)
+
+    def remove_role(self, user: str, role: str, domain: str = "*") -> None:
+        with self._lock:
+            self._enforcer.remove_grouping_policy(user, f"role:{role}", domain)
+
+    def users_with_role(self, role: str, domain: str = "*") -> list[str]:
+        enforcer = self._fresh()
+        with self._lock:
+            return sorted(enforcer.get_users_for_role_in_domain(f"role:{role}", domain))
+
+    def role_assignments(self, user: str) -> list[tuple[str, str]]:
+        """(role, domain) pairs of a user."""
+        enforcer = self._fresh()
+        with self._lock:
+            rules = enforcer.get_filtered_grouping_policy(0, user)
+        return sorted((r[1].removeprefix("role:"), r[2]) for r in rules)
