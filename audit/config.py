@@ -13,9 +13,12 @@ class AuditSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PDS_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("var"), description="Data directory; the log is in its audit/.")
+    data_dir: Path = Field(
+        default=Path("var"), description="Data directory; the log is in its audit/."
+    )
     audit_origin: str = Field(
-        default="pds.local/audit", description="Origin line of the signed checkpoints (and key name)."
+        default="pds.local/audit",
+        description="Origin line of the signed checkpoints (and key name).",
     )
     audit_checkpoint_seconds: float = Field(
         default=60.0,

@@ -24,6 +24,8 @@ def root_from_inclusion_proof(
     """The root implied by an inclusion proof (RFC 9162 §2.1.3.2)."""
     if not 0 <= index < size:
         raise VerificationError(f"leaf index {index} is outside a tree of size {size}")
+    if len(leaf_hash) != HASH_SIZE:
+        raise VerificationError("the leaf hash is not a SHA-256 hash")
     fn, sn = index, size - 1
     r = leaf_hash
     for p in proof:
