@@ -370,13 +370,7 @@ def _cells(schema: DPSchema, group_by: list[str]) -> list[tuple[Any, ...]]:
 
 
 def _grouped(lf: pl.LazyFrame, group_by: list[str], agg: pl.Expr) -> dict[tuple[Any, ...], Any]:
-    frame = (
-        lf.drop_nulls(group_by)
-        .group_by(group_by)
-        .agg(agg.alias("__v"))
-        .with_columns(pl.col(c).cast(pl.String) for c in group_by)
-        .collect()
-    )
+    frame = lf.drop_nulls(group_by).group_by(group_by).agg(agg.alias("__v")).collect()
     return {tuple(row[:-1]): row[-1] for row in frame.iter_rows()}
 
 
@@ -389,17 +383,13 @@ def _records(
     ]
 
 
-def _key(cell: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(None if v is None else str(v) for v in cell)
-
-
 def _grouped_counts(
     lf: pl.LazyFrame, schema: DPSchema, query: DPQuery, group_by: list[str], rng: Any
 ) -> DPResult:
     exact = _grouped(lf, group_by, pl.len())
     cells = _cells(schema, group_by)
     out = mechanisms.noisy_counts(
-        [exact.get(_key(c), 0) for c in cells],
+        [exact.get(c, 0) for c in cells],
         epsilon=float(query.epsilon),
         sensitivity=schema.max_contributions,
         random_state=rng,
@@ -421,7 +411,7 @@ def _group_sum(lf: pl.LazyFrame, schema: DPSchema, query: DPQuery, rng: Any) -> 
     cells = _cells(schema, query.group_by)
     lower, upper = _sum_bounds(schema, spec)
     out = mechanisms.noisy_sums(
-        [float(exact.get(_key(c), 0.0) or 0.0) for c in cells],
+        [float(exact.get(c, 0.0) or 0.0) for c in cells],
         epsilon=float(query.epsilon),
         sensitivity=schema.max_contributions * spec.magnitude,
         lower=lower,
