@@ -301,7 +301,7 @@ def ensure_demo_accounts(portal: Portal) -> None:
         profile: dict[str, Any] = {"display_name": display}
         if name == "operator":
             profile.update(
-                organisation="杭州数智科技有限公司", organisation_uscc="91330106MA2GL2KX1E"
+                organisation="杭州数智科技有限公司", organisation_uscc="91330106MA2GL2KX1Y"
             )
         users.ensure_user(portal, name=name, **profile)
         if (role, "*") not in portal.policy.role_assignments(name):

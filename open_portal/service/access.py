@@ -1,7 +1,12 @@
-"""Build the policy request for each kind of resource and check it."""
+"""Build the policy requests for each kind of resource and check them.
+
+A resource is asked about in every domain it belongs to: the platform (``*``) and the
+departments publishing its datasets; a role held in any of them can allow the action.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -16,45 +21,54 @@ def domain_of(dataset: Dataset) -> str:
     return f"dept:{dataset.publisher}"
 
 
-def dataset_resource(dataset: Dataset, user: str, kind: str = "catalog") -> Resource:
-    return Resource(
-        kind,
-        domain=domain_of(dataset),
-        attrs={"level": dataset.level.value, "is_owner": bool(user) and dataset.owner == user},
-    )
+def _datasets(session: Session, ids: Sequence[str]) -> list[Dataset]:
+    found = [session.get(Dataset, i) for i in ids]
+    return [d for d in found if d is not None]
+
+
+def _domains(datasets: Sequence[Dataset]) -> list[str]:
+    return ["*", *sorted({domain_of(d) for d in datasets})]
+
+
+def dataset_resource(dataset: Dataset, user: str, kind: str = "catalog") -> list[Resource]:
+    attrs = {"level": dataset.level.value, "is_owner": bool(user) and dataset.owner == user}
+    return [Resource(kind, domain=d, attrs=attrs) for d in ("*", domain_of(dataset))]
 
 
 def application_resource(
-    session: Session, application: Application, user: str, domain: str = "*"
-) -> Resource:
-    owners = {session.get(Dataset, d).owner for d in application.dataset_ids}  # type: ignore[union-attr]
-    return Resource(
-        "application",
-        domain=domain,
-        attrs={
-            "kind": application.kind.value,
-            "is_applicant": application.applicant == user,
-            "owns_a_dataset": user in owners,
-        },
-    )
+    session: Session, application: Application, user: str, domain: str | None = None
+) -> list[Resource]:
+    datasets = _datasets(session, application.dataset_ids)
+    attrs = {
+        "kind": application.kind.value,
+        "is_applicant": application.applicant == user,
+        "owns_a_dataset": user in {d.owner for d in datasets},
+    }
+    domains = [domain] if domain else _domains(datasets)
+    return [Resource("application", domain=d, attrs=attrs) for d in domains]
 
 
-def grant_resource(session: Session, grant: Grant, user: str, now: datetime) -> Resource:
-    owners = {session.get(Dataset, d.dataset_id).owner for d in grant.datasets}  # type: ignore[union-attr]
-    return Resource(
-        "grant",
-        attrs={
-            "is_member": user in grant.member_names,
-            "is_holder": grant.holder == user,
-            "grant_usable": grant.is_usable(now),
-            "owns_a_dataset": user in owners,
-        },
-    )
+def grant_resource(session: Session, grant: Grant, user: str, now: datetime) -> list[Resource]:
+    datasets = _datasets(session, [d.dataset_id for d in grant.datasets])
+    attrs = {
+        "is_member": user in grant.member_names,
+        "is_holder": grant.holder == user,
+        "grant_usable": grant.is_usable(now),
+        "owns_a_dataset": user in {d.owner for d in datasets},
+    }
+    return [Resource("grant", domain=d, attrs=attrs) for d in _domains(datasets)]
 
 
-def check(user: str, action: str, resource: Resource) -> None:
-    policies.check_can(Subject(user), action, resource)
+def allowed(user: str, action: str, resources: Resource | Sequence[Resource]) -> bool:
+    """Whether the policy allows the action in any of the resource's domains."""
+    if isinstance(resources, Resource):
+        resources = [resources]
+    return any(policies.can(Subject(user), action, r) for r in resources)
 
 
-def allowed(user: str, action: str, resource: Resource) -> bool:
-    return policies.can(Subject(user), action, resource)
+def check(user: str, action: str, resources: Resource | Sequence[Resource]) -> None:
+    """Raise ``AccessDenied`` unless some domain of the resource allows the action."""
+    if isinstance(resources, Resource):
+        resources = [resources]
+    if not allowed(user, action, resources):
+        policies.check_can(Subject(user), action, resources[0])
