@@ -2,62 +2,45 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import time
+import atexit
+import threading
 from pathlib import Path
 from typing import Any
 
-from sandbox.config import get_settings
+from audit import AuditEvent, AuditLog
 
-log = logging.getLogger(__name__)
+from sandbox.config import get_settings
 
 STARTED = "workspace.started"
 STOPPED = "workspace.stopped"
 DATA_MOUNTED = "workspace.data_mounted"
 DESTROYED = "workspace.destroyed"
 
+_logs: dict[Path, AuditLog] = {}
+_lock = threading.Lock()
+
+
+def _log(directory: Path) -> AuditLog:
+    with _lock:
+        log = _logs.get(directory)
+        if log is None:
+            log = _logs[directory] = AuditLog.open(directory)
+        return log
+
 
 def record(
     event_type: str, *, actor: str, grant_id: str, obj: str = "", details: dict[str, Any]
-) -> int | None:
-    """Append one workspace event to the audit log; returns its index when the log gives one.
-
-    Uses ``audit.AuditLog`` when the package provides it; until then the event goes to a
-    JSON-lines file beside where the log will be, so nothing is lost.
-    """
-    directory = get_settings().audit_dir
-    subject = f"grant:{grant_id}"
-    try:
-        from audit import AuditEvent, AuditLog
-    except ImportError:
-        _append_jsonl(directory, event_type, actor, subject, obj, details)
-        return None
-    log_ = AuditLog.open(directory)
-    event = AuditEvent(type=event_type, actor=actor, subject=subject, object=obj, details=details)
-    return int(log_.append(event))
-
-
-def _append_jsonl(
-    directory: Path, event_type: str, actor: str, subject: str, obj: str, details: dict[str, Any]
-) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(
-        {
-            "time": time.time(),
-            "type": event_type,
-            "actor": actor,
-            "subject": subject,
-            "object": obj,
-            "details": details,
-        },
-        ensure_ascii=False,
-        sort_keys=True,
+) -> int:
+    """Append one workspace event (subject ``grant:<id>``) to ``$PDS_DATA_DIR/audit``."""
+    event = AuditEvent(
+        type=event_type, actor=actor, subject=f"grant:{grant_id}", object=obj, details=details
     )
-    fd = os.open(directory / "sandbox-events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.write(fd, (line + "\n").encode())
-    finally:
-        os.close(fd)
-    log.info("audit %s %s", event_type, subject)
+    return _log(get_settings().audit_dir.resolve()).append(event)
+
+
+@atexit.register
+def _close_all() -> None:
+    with _lock:
+        for log in _logs.values():
+            log.close()
+        _logs.clear()

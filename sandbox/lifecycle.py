@@ -64,23 +64,32 @@ def stop_workspace(
     url = f"{base}/users/{quote(user, safe='')}/servers/{quote(grant_id, safe='')}"
     headers = {"Authorization": f"token {token}"}
     with httpx.Client(timeout=timeout) as http:
+        if not _running(http, base, user, grant_id, headers):
+            return False
         response = http.delete(url, headers=headers)
         if response.status_code == 404:
-            return False
-        if response.status_code == 400 and "not running" in response.text:
             return False
         if response.status_code not in (202, 204):
             raise Error(f"hub refused to stop {user}/{grant_id}: {response.status_code}")
         deadline = time.monotonic() + timeout
         while response.status_code == 202 and time.monotonic() < deadline:
-            state = http.get(f"{base}/users/{quote(user, safe='')}", headers=headers)
-            server = state.json().get("servers", {}).get(grant_id)
-            if not server or (not server.get("ready") and not server.get("pending")):
+            if not _running(http, base, user, grant_id, headers):
                 return True
             time.sleep(0.2)
         if response.status_code == 202:
             raise Error(f"{user}/{grant_id} did not stop in {timeout} s")
     return True
+
+
+def _running(
+    http: httpx.Client, base: str, user: str, grant_id: str, headers: dict[str, str]
+) -> bool:
+    state = http.get(f"{base}/users/{quote(user, safe='')}", headers=headers)
+    if state.status_code == 404:
+        return False
+    state.raise_for_status()
+    server = state.json().get("servers", {}).get(grant_id)
+    return bool(server and (server.get("ready") or server.get("pending")))
 
 
 def destroy_workspace(

@@ -16,7 +16,7 @@ import pytest
 from sandbox import bwrap, cgroups
 from sandbox.workspace import WorkspaceLayout
 
-from sandbox_itest_support import DISK_LIMIT, MEM_LIMIT, PIDS_LIMIT, SandboxEnv
+from integration.sandbox.sandbox_itest_support import DISK_LIMIT, MEM_LIMIT, PIDS_LIMIT, SandboxEnv
 
 pytestmark = pytest.mark.integration
 USER = "alice"
