@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from audit import AuditEvent, AuditLog
-
 from sandbox.config import get_settings
 
 STARTED = "workspace.started"

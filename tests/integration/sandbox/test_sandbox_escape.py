@@ -12,11 +12,10 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from integration.sandbox.sandbox_itest_support import DISK_LIMIT, MEM_LIMIT, PIDS_LIMIT, SandboxEnv
 
 from sandbox import bwrap, cgroups
 from sandbox.workspace import WorkspaceLayout
-
-from integration.sandbox.sandbox_itest_support import DISK_LIMIT, MEM_LIMIT, PIDS_LIMIT, SandboxEnv
 
 pytestmark = pytest.mark.integration
 USER = "alice"

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from audit import AuditLog
 from integration.sandbox.sandbox_itest_support import SandboxEnv, grant_dict
 
+from audit import AuditLog
 from sandbox import accounts, cgroups, lifecycle
 from sandbox.workspace import WorkspaceLayout
 
