@@ -69,6 +69,8 @@ class AuditLog:
         self._last_signed = time.monotonic()
         self._broken: str | None = None
         self._closed = False
+        self.group_commits = 0
+        """How many fsynced writes ``append``/``append_many`` needed so far (in this process)."""
 
     # ------------------------------------------------------------------ opening
 
@@ -88,26 +90,35 @@ class AuditLog:
         files = LogFiles(Path(directory))
         files.create()
         log = cls(files, origin, checkpoint_seconds)
-        with files.locked(exclusive=True):
-            if not files.signing_key.exists():
-                signer, private = keys.new_signing_key(origin)
-                files.write_next_signing_key(private)
-                files.promote_next_signing_key(
-                    signer.verifier.vkey, keys.public_key_pem(signer.verifier)
-                )
-            signer = log._signer()
-            if signer.name != origin:
-                files.close()
-                raise Error(f"the log in {directory} has origin {signer.name!r}, not {origin!r}")
-            recovered = log._catch_up(exclusive=True)
-            log._finish_rotation()
-            if not log._checkpoints:
-                log._sign_locked()
-            if recovered is not None:
-                log._write(
-                    [AuditEvent(TAIL_RECOVERED, "system", details=recovered).canonical_json()]
-                )
+        try:
+            with files.locked(exclusive=True):
+                log._open_locked()
+        except BaseException:
+            files.close()
+            raise
         return log
+
+    def _open_locked(self) -> None:
+        files = self._files
+        never_signed = files.checkpoints.size() == files.checkpoints.start
+        if not files.signing_key.exists() and never_signed:
+            signer, private = keys.new_signing_key(self.origin)
+            files.write_next_signing_key(private)
+            files.promote_next_signing_key(
+                signer.verifier.vkey, keys.public_key_pem(signer.verifier)
+            )
+        signer = self._signer()
+        if signer.name != self.origin:
+            raise Error(
+                f"the log in {files.directory} has origin {signer.name!r}, not {self.origin!r}"
+            )
+        recovered = self._catch_up(exclusive=True)
+        self._finish_rotation()
+        if not self._checkpoints:
+            self._sign_locked()
+        if recovered is not None:
+            event = AuditEvent(TAIL_RECOVERED, "system", details=recovered)
+            self._write([event.canonical_json()])
 
     def close(self) -> None:
         """Sign a checkpoint if the tree grew, then release the files."""
@@ -240,6 +251,7 @@ class AuditLog:
                 self._check_writable()
                 self._catch_up(exclusive=True)
                 indices = self._write([p for b in batches for p in b.payloads])
+                self.group_commits += 1
                 if time.monotonic() - self._last_signed >= self._checkpoint_seconds:
                     self._sign_locked()
             for b in batches:

@@ -204,11 +204,12 @@ class LogFiles:
         """Hold the directory's ``flock`` (exclusive for writers, shared for readers)."""
         if self._lock_fd is None:
             self._lock_fd = os.open(self._lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        fd = self._lock_fd
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
             yield
         finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self.entries.close()
