@@ -34,7 +34,9 @@ def grant_for(portal: Portal, level: Level = Level.L2) -> str:
     app_id = submitted_application(portal, [dataset], level, epsilon="3", team_members=["operator"])
     applications.review(portal, actor="owner", application_id=app_id, decision=Decision.APPROVE)
     if level == Level.L3:
-        applications.review(portal, actor="officer", application_id=app_id, decision=Decision.APPROVE)
+        applications.review(
+            portal, actor="officer", application_id=app_id, decision=Decision.APPROVE
+        )
     return f"g{app_id:04d}"
 
 
@@ -67,14 +69,18 @@ def test_suspend_reinstate_revoke(portal: Portal) -> None:
     try:
         with pytest.raises(AccessDenied):
             grants.change_status(portal, actor="researcher", grant_id=grant_id, action="suspend")
-        grants.change_status(portal, actor="officer", grant_id=grant_id, action="suspend", reason="检查")
+        grants.change_status(
+            portal, actor="officer", grant_id=grant_id, action="suspend", reason="检查"
+        )
         assert state(portal, grant_id) == G.SUSPENDED
         assert stopped == [grant_id]
         with pytest.raises(InvalidTransition):
             grants.change_status(portal, actor="officer", grant_id=grant_id, action="suspend")
         grants.change_status(portal, actor="officer", grant_id=grant_id, action="reinstate")
         assert state(portal, grant_id) == G.ACTIVE
-        grants.change_status(portal, actor="owner", grant_id=grant_id, action="revoke", reason="违规")
+        grants.change_status(
+            portal, actor="owner", grant_id=grant_id, action="revoke", reason="违规"
+        )
         assert state(portal, grant_id) == G.REVOKED
         with pytest.raises(InvalidTransition):
             grants.change_status(portal, actor="officer", grant_id=grant_id, action="reinstate")
@@ -109,7 +115,12 @@ def test_usage_is_read_from_the_audit_log(portal: Portal) -> None:
     start = portal.clock()
     for kind, minutes in (("workspace.started", 0), ("workspace.stopped", 30)):
         portal.audit.append(
-            AuditEvent(type=kind, actor="researcher", subject=f"grant:{grant_id}", time=start + dt.timedelta(minutes=minutes))
+            AuditEvent(
+                type=kind,
+                actor="researcher",
+                subject=f"grant:{grant_id}",
+                time=start + dt.timedelta(minutes=minutes),
+            )
         )
     with portal.sessions() as session:
         grant = session.get(Grant, grant_id)

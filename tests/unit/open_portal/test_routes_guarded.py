@@ -27,6 +27,8 @@ def test_every_route_declares_a_policy_guard() -> None:
 def test_state_changing_routes_require_login() -> None:
     routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     open_posts = [
-        r.path for r in routes if "POST" in r.methods and any(not g.login for g in guards_of(r.dependant))
+        r.path
+        for r in routes
+        if "POST" in r.methods and any(not g.login for g in guards_of(r.dependant))
     ]
     assert open_posts == []
