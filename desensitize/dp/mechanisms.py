@@ -84,7 +84,13 @@ def snapping_error(
     The noise is Laplace with scale Δ/ε_eff, then rounded to a multiple of Λ·Δ (Λ the smallest
     power of two at least 1/ε_eff), which adds at most Λ·Δ/2.
     """
-    mech = Snapping(epsilon=epsilon, sensitivity=sensitivity, lower=lower, upper=upper)
+    return _snapping_error(
+        Snapping(epsilon=epsilon, sensitivity=sensitivity, lower=lower, upper=upper), alpha
+    )
+
+
+def _snapping_error(mech: Snapping, alpha: float) -> tuple[float, float]:
+    sensitivity = mech.sensitivity
     scale = 1.0 / mech.effective_epsilon()
     grid = Snapping._get_nearest_power_of_2(scale) * sensitivity
     laplace_scale = scale * sensitivity
@@ -110,7 +116,7 @@ def noisy_sums(
         upper=upper,
         random_state=random_state,
     )
-    std, half = snapping_error(epsilon, sensitivity, lower, upper, alpha)
+    std, half = _snapping_error(mech, alpha)
     return Released(
         values=[float(mech.randomise(float(v))) for v in values],
         std=std,

@@ -257,3 +257,17 @@ def test_contribution_limit_is_per_person_and_stable(units: list[int], k: int, g
     without = frame.filter(pl.col("person") != gone)
     kept_without = set(prepare(without.lazy(), schema).collect()["row"].to_list())
     assert kept_without == {r for r in kept if units[int(r)] != gone}
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e7])
+def test_variance_far_from_zero_is_accurate(offset: float) -> None:
+    """Bounds far from zero take the centred pass instead of Σx² - 2mΣx + nm²."""
+    schema = DPSchema.from_dict(
+        {"columns": {"t": {"type": "numeric", "lower": offset, "upper": offset + 100}}}
+    )
+    values = offset + np.random.default_rng(4).uniform(0, 100, 50_000)
+    frame = pl.DataFrame({"t": values})
+    result = ask(frame, schema, kind="variance", column="t", epsilon="1")
+    truth = float(np.var(values))
+    assert isinstance(result.value, float)
+    assert abs(result.value - truth) <= 3 * result.ci95 < 0.05 * truth
