@@ -1,0 +1,90 @@
+"""The whole platform from one command: login through the hub, bilingual home, API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from running_platform import CHROMIUM, CHROMIUM_ARGS, PASSWORD, RunningHub
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def login(page: Page, hub: RunningHub, user: str, password: str = PASSWORD) -> None:
+    page.goto(f"{hub.portal}/login?next=/services/portal/")
+    page.fill("#username_input", user)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_url(f"{hub.portal}/**")
+
+
+def test_researcher_logs_in_and_switches_language(hub: RunningHub, page: Page) -> None:
+    login(page, hub, "researcher")
+    assert page.locator("#welcome").inner_text().startswith("欢迎")
+    assert page.locator("#who").inner_text() == "researcher"
+    assert "研究人员" in page.locator("#home-researcher").inner_text()
+    page.click("#lang-en")
+    page.wait_for_selector("#lang-zh")
+    assert page.locator("#welcome").inner_text().startswith("Welcome")
+    assert "Apply for restricted data" in page.locator("#home-researcher").inner_text()
+
+
+def test_wrong_password_is_refused(hub: RunningHub, page: Page) -> None:
+    page.goto(f"{hub.portal}/login?next=/services/portal/")
+    page.fill("#username_input", "researcher")
+    page.fill("#password_input", "wrong-password")
+    page.click("#login_submit")
+    page.wait_for_selector(".login_error, p.login_error, .alert")
+    assert "/hub/login" in page.url
+    assert httpx.post(
+        f"{hub.url}/hub/api/users/researcher/tokens",
+        json={"auth": {"username": "researcher", "password": "wrong"}},
+        timeout=30,
+    ).status_code == 403
+
+
+def test_portal_api_with_a_hub_token(hub: RunningHub) -> None:
+    with hub.api("officer") as api:
+        me = api.get("/api/me")
+        assert me.status_code == 200
+        assert me.json() == {"name": "officer", "roles": ["officer"], "via": "token"}
+        assert api.get("/api/audit/events", params={"type": "dataset."}).status_code == 200
+    with hub.api("researcher") as api:
+        denied = api.get("/api/audit/events", headers={"accept-language": "en"})
+        assert denied.status_code == 403
+        assert "may not read" in denied.json()["error"]
+
+
+def test_anonymous_request_is_sent_to_login(hub: RunningHub) -> None:
+    response = httpx.get(f"{hub.portal}/applications", timeout=30)
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("/services/portal/login")
+    bogus = httpx.get(f"{hub.portal}/api/me", headers={"Authorization": "token not-a-token"}, timeout=30)
+    assert bogus.status_code == 401
+
+
+def test_demo_data_one_dataset_per_level(hub: RunningHub) -> None:
+    body = httpx.get(
+        f"{hub.portal}/api/3/action/package_search", params={"facet.field": '["level"]'}, timeout=30
+    ).json()
+    assert body["result"]["facets"]["level"] == {"L1": 1, "L2": 1, "L3": 1}
+    registry = httpx.get(f"{hub.portal}/datasets/enterprise-registrations/download", timeout=30)
+    assert registry.status_code == 200 and registry.content.startswith(b"PAR1")

@@ -1,0 +1,118 @@
+"""Start the real platform (hub, proxy, portal) for integration tests, on free loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "demo-password-for-tests"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningHub:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def portal(self) -> str:
+        return f"{self.url}/services/portal"
+
+    def token(self, user: str, password: str = PASSWORD) -> str:
+        """A hub API token of ``user``, requested with the user's password."""
+        response = httpx.post(
+            f"{self.url}/hub/api/users/{user}/tokens",
+            json={"auth": {"username": user, "password": password}, "note": "integration test"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+    def api(self, user: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.portal, headers={"Authorization": f"token {self.token(user)}"}, timeout=60
+        )
+
+
+@contextlib.contextmanager
+def running_hub(data_dir: Path, *, extra_env: dict[str, str] | None = None, timeout: float = 180) -> Iterator[RunningHub]:
+    """``make run``'s entry point in a subprocess; stopped (with its children) afterwards."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PDS_DATA_DIR": str(data_dir),
+        "PDS_PORT": str(port),
+        "PDS_HUB_PORT": str(free_port()),
+        "PDS_PROXY_API_PORT": str(free_port()),
+        "PDS_PORTAL_PORT": str(free_port()),
+        "PDS_DEMO_PASSWORD": PASSWORD,
+        "PATH": f"{ROOT / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+        **(extra_env or {}),
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir.parent / f"hub-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "open_portal.launch"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    hub = RunningHub(url=f"http://127.0.0.1:{port}", data_dir=data_dir, process=process, log=log)
+    try:
+        wait_ready(hub, timeout)
+        yield hub
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait_ready(hub: RunningHub, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if hub.process.poll() is not None:
+            raise RuntimeError(f"the platform exited with {hub.process.returncode}:\n{hub.log.read_text()[-4000:]}")
+        try:
+            health = httpx.get(f"{hub.portal}/api/health", timeout=5)
+            if health.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"the platform did not become ready:\n{hub.log.read_text()[-4000:]}")
