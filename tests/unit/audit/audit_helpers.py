@@ -19,3 +19,17 @@ def read_entries(directory: Path) -> list[bytes]:
 def write_entries(directory: Path, payloads: list[bytes]) -> None:
     data = ENTRIES_MAGIC + b"".join(encode_record(p) for p in payloads)
     (directory / "entries.log").write_bytes(data)
+
+
+def sign_with_log_key(directory: Path, body: str) -> str:
+    """Sign ``body`` with the log's own private key, as a rogue key holder could."""
+    from audit.checkpoint import sign_note
+    from audit.keys import decode_private_key
+
+    signer = decode_private_key((directory / "keys" / "signing.key").read_text())
+    return sign_note(body, [signer])
+
+
+def append_checkpoint_record(directory: Path, note: str) -> None:
+    with open(directory / "checkpoints.log", "ab") as f:
+        f.write(encode_record(note.encode()))
