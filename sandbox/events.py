@@ -38,7 +38,8 @@ def record(
 
 
 @atexit.register
-def _close_all() -> None:
+def close() -> None:
+    """Close the logs this process opened (signs a checkpoint if they grew)."""
     with _lock:
         for log in _logs.values():
             log.close()
