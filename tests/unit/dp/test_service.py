@@ -1,0 +1,201 @@
+"""DP queries through the portal's service layer: charged, answered, on the record, or refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from factories import add_dataset, portal_at, submitted_application
+from fastapi.routing import APIRoute
+
+from desensitize.dp import QueryError
+from open_portal import ledger
+from open_portal.exceptions import NotFound
+from open_portal.models import DatasetVersion, Decision, Level
+from open_portal.routes import dp as dp_routes
+from open_portal.service import applications, dp, grants
+from open_portal.service.context import Portal
+from open_portal.service.usage import grant_usage
+from open_portal.web import Guard
+
+DISTRICTS = ["西湖区", "上城区", "滨江区"]
+DP_SCHEMA = {
+    "columns": {
+        "district": {"type": "categorical", "domain": DISTRICTS},
+        "payment": {"type": "numeric", "lower": 0, "upper": 3000},
+    },
+    "privacy_unit": {"column": "id_number", "max_contributions": 2},
+    "max_query_epsilon": "1",
+}
+ROWS = 3_000
+
+
+def seal_payments(portal: Portal) -> int:
+    """Put a real CSV behind the dataset's version in the vault; returns the true row count."""
+    rng = np.random.default_rng(3)
+    frame = pl.DataFrame(
+        {
+            "id_number": [f"P{i % 1000:04d}" for i in range(ROWS)],
+            "district": rng.choice(DISTRICTS, ROWS),
+            "payment": rng.uniform(0, 2500, ROWS).round(2),
+        }
+    )
+    with portal.sessions() as session:
+        version = session.query(DatasetVersion).filter_by(dataset_id="payments").one()
+        portal.vault.seal("payments-v1.csv", frame.write_csv().encode(), version.wrapped_key)
+    return frame.group_by("id_number").head(2).height
+
+
+@pytest.fixture
+def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
+    with portal_at(tmp_path / "data", database_url) as p:
+        add_dataset(p, "payments", Level.L3, publisher="hrss", dp_schema=DP_SCHEMA)
+        p.policy.assign_role("owner", "owner", "dept:hrss")
+        yield p
+
+
+def l3_grant(portal: Portal, epsilon: str = "2") -> str:
+    app_id = submitted_application(
+        portal, ["payments"], Level.L3, epsilon=epsilon, team_members=["operator"]
+    )
+    for reviewer in ("owner", "officer"):
+        applications.review(
+            portal, actor=reviewer, application_id=app_id, decision=Decision.APPROVE
+        )
+    return f"g{app_id:04d}"
+
+
+def events(portal: Portal, kind: str) -> list[Any]:
+    return [e for _, e in portal.audit.entries() if e.type == kind]
+
+
+def test_an_answer_is_charged_and_on_the_record(portal: Portal) -> None:
+    limited_rows = seal_payments(portal)
+    grant_id = l3_grant(portal)
+    answer = dp.run_dp_query(
+        portal,
+        actor="operator",
+        grant_id=grant_id,
+        query={"kind": "count", "epsilon": "0.5"},
+    )
+    result = answer["result"]
+    assert abs(result["value"] - limited_rows) <= 3 * result["ci95"]
+    assert answer["budget"] == {"total": "2", "spent": "0.5", "remaining": "1.5"}
+    [event] = events(portal, "dp.query")
+    assert event.actor == "operator" and event.subject == f"grant:{grant_id}"
+    assert event.details["epsilon"] == "0.5"
+    assert event.details["answer_hash"] == answer["answer_hash"]
+    assert event.details["remaining"] == "1.5"
+    [charge] = ledger.charges(portal.engine, grant_id)
+    assert charge.answer_hash == answer["answer_hash"]
+    assert grant_usage(portal, _grant(portal, grant_id)).epsilon_spent == Decimal("0.5")
+
+    grouped = dp.run_dp_query(
+        portal,
+        actor="researcher",
+        grant_id=grant_id,
+        dataset_id="payments",
+        query={"kind": "group_sum", "column": "payment", "group_by": ["district"], "epsilon": "1"},
+    )
+    assert [row["district"] for row in grouped["result"]["value"]] == DISTRICTS
+    history = dp.budget_history(portal, actor="owner", grant_id=grant_id)
+    assert [c["spent"] for c in history["charges"]] == ["0.5", "1.5"]
+    assert history["budget"]["remaining"] == "0.5"
+
+
+def _grant(portal: Portal, grant_id: str) -> Any:
+    from open_portal.models import Grant
+
+    with portal.sessions() as session:
+        return session.get(Grant, grant_id)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"kind": "sum", "column": "id_number", "epsilon": "0.1"}, "not declared"),
+        ({"kind": "sum", "column": "district", "epsilon": "0.1"}, "declared bounds"),
+        ({"kind": "count", "epsilon": "0"}, "positive"),
+        ({"kind": "count", "epsilon": "-0.1"}, "positive"),
+        ({"kind": "count", "epsilon": "1.5"}, "per-query cap 1"),
+    ],
+)
+def test_invalid_queries_spend_nothing(portal: Portal, query: dict[str, Any], message: str) -> None:
+    grant_id = l3_grant(portal)
+    with pytest.raises(QueryError, match=message):
+        dp.run_dp_query(portal, actor="operator", grant_id=grant_id, query=query)
+    assert ledger.balance(portal.engine, grant_id).spent == 0
+    assert ledger.charges(portal.engine, grant_id) == []
+
+
+def test_exhausted_budget_is_refused_with_what_is_left(portal: Portal) -> None:
+    seal_payments(portal)
+    grant_id = l3_grant(portal, epsilon="1")
+    dp.run_dp_query(
+        portal, actor="operator", grant_id=grant_id, query={"kind": "count", "epsilon": "0.8"}
+    )
+    with pytest.raises(ledger.BudgetExhausted, match=r"ε 0\.2 left of 1") as refused:
+        dp.run_dp_query(
+            portal, actor="operator", grant_id=grant_id, query={"kind": "count", "epsilon": "0.3"}
+        )
+    assert "隐私预算不足" in refused.value.message_zh
+    assert ledger.balance(portal.engine, grant_id).spent == Decimal("0.8")
+    [event] = events(portal, "dp.query.refused")
+    assert "exhausted" in event.details["reason"]
+
+
+def test_after_the_grant_ended_nothing_is_spent(portal: Portal) -> None:
+    seal_payments(portal)
+    grant_id = l3_grant(portal)
+    ends = _grant(portal, grant_id).ends_at
+    portal.clock = lambda: ends + dt.timedelta(seconds=1)
+    with pytest.raises(ledger.GrantEnded, match="nothing was spent"):
+        dp.run_dp_query(
+            portal, actor="operator", grant_id=grant_id, query={"kind": "count", "epsilon": "0.1"}
+        )
+    assert ledger.balance(portal.engine, grant_id).spent == 0
+
+
+def test_a_revoked_grant_answers_nothing(portal: Portal) -> None:
+    seal_payments(portal)
+    grant_id = l3_grant(portal)
+    grants.change_status(portal, actor="officer", grant_id=grant_id, action="revoke")
+    with pytest.raises(ledger.GrantEnded, match="revoked"):
+        dp.run_dp_query(
+            portal, actor="operator", grant_id=grant_id, query={"kind": "count", "epsilon": "0.1"}
+        )
+    assert ledger.balance(portal.engine, grant_id).spent == 0
+
+
+def test_outsiders_cannot_query(portal: Portal) -> None:
+    grant_id = l3_grant(portal)
+    with pytest.raises(NotFound):
+        dp.run_dp_query(
+            portal, actor="someone", grant_id=grant_id, query={"kind": "count", "epsilon": "0.1"}
+        )
+    with pytest.raises(NotFound, match="not in grant"):
+        dp.run_dp_query(
+            portal,
+            actor="operator",
+            grant_id=grant_id,
+            dataset_id="other",
+            query={"kind": "count", "epsilon": "0.1"},
+        )
+    assert ledger.balance(portal.engine, grant_id).spent == 0
+
+
+def test_dp_routes_are_guarded() -> None:
+    routes = [r for r in dp_routes.router.routes if isinstance(r, APIRoute)]
+    assert {r.path for r in routes} == {
+        "/api/workspace/grants/{grant_id}/dp",
+        "/api/grants/{grant_id}/budget",
+    }
+    for route in routes:
+        guards = [d.call for d in route.dependant.dependencies if isinstance(d.call, Guard)]
+        assert guards and all(g.login for g in guards)
