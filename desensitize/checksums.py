@@ -64,9 +64,28 @@ def is_luhn_valid(number: str) -> bool:
     return luhn_check_digit(number[:-1]) == number[-1]
 
 
+# Issuer prefixes and lengths of the card schemes used in China (UnionPay 62, Visa, Mastercard,
+# American Express, JCB, Discover, and the 19-digit 9xx domestic cards of the older banks).
+CARD_SCHEMES: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = (
+    (("62", "60", "65"), (16, 17, 18, 19)),
+    (("4",), (13, 16, 19)),
+    (("51", "52", "53", "54", "55", "22", "23", "24", "25", "26", "27"), (16,)),
+    (("34", "37"), (15,)),
+    (("35",), (16, 17, 18, 19)),
+    (("9", "68"), (19,)),
+)
+
+
+def has_card_scheme(number: str) -> bool:
+    """True when the prefix and length of ``number`` fit a payment card scheme."""
+    return any(
+        number.startswith(prefixes) and len(number) in lengths for prefixes, lengths in CARD_SCHEMES
+    )
+
+
 def is_valid_bank_card(number: str) -> bool:
-    """A 13–19 digit card number passing Luhn that is not also a valid resident ID number."""
-    if not 13 <= len(number) <= 19 or number[0] not in "3456789":
+    """A card number of a known scheme passing Luhn that is not also a valid resident ID number."""
+    if not has_card_scheme(number):
         return False
     return is_luhn_valid(number) and not is_valid_id_number(number)
 
@@ -84,11 +103,44 @@ def uscc_check_char(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+USCC_AUTHORITIES = "123456789ANY"
+
+
 def is_valid_uscc(code: str) -> bool:
-    """True for an 18-character unified social credit code with a right MOD 31 check character."""
-    code = code.upper()
+    """True for an 18-character unified social credit code with a right MOD 31 check character.
+
+    A string that is also a valid resident ID number is taken as the ID number.
+    """
     if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
         return False
-    if not code[2:8].isdigit():
+    if code[0] not in USCC_AUTHORITIES or code[1] == "0" or not code[2:8].isdigit():
         return False
-    return uscc_check_char(code[:17]) == code[17]
+    return uscc_check_char(code[:17]) == code[17] and not is_valid_id_number(code)
+
+
+# Number segments of mainland mobile networks that are not allocated to phones.
+UNALLOCATED_MOBILE_SEGMENTS = frozenset(
+    {"140", "141", "142", "143", "144", "154", "160", "161", "163", "164", "168", "169", "179"}
+)
+
+
+def mobile_digits(text: str) -> str:
+    """The national digits of a written mobile number: ``+86 138-1234-5678`` → ``13812345678``."""
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) == 15 and digits.startswith("0086"):
+        return digits[4:]
+    if len(digits) == 13 and digits.startswith("86"):
+        return digits[2:]
+    return digits
+
+
+def is_valid_mobile(text: str) -> bool:
+    """True for a mainland mobile number, bare or with +86/0086 and spaces or dashes."""
+    digits = mobile_digits(text)
+    return (
+        len(digits) == 11
+        and digits.isascii()
+        and digits[0] == "1"
+        and digits[1] in "3456789"
+        and digits[:3] not in UNALLOCATED_MOBILE_SEGMENTS
+    )

@@ -91,7 +91,9 @@ ESTATES = ("阳光花园", "翠苑一区", "金色家园", "桂花城", "锦绣�
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 MOBILE_OTHER_PREFIXES = (145, 147, 166, 172, 173, 175, 176, 177, 178, 191, 193, 195, 198, 199)
 MOBILE_PREFIXES = tuple(
-    str(n) for n in range(130, 200) if n // 10 in (13, 15, 18) or n in MOBILE_OTHER_PREFIXES
+    str(n)
+    for n in range(130, 200)
+    if (n // 10 in (13, 15, 18) and n != 154) or n in MOBILE_OTHER_PREFIXES
 )
 CARD_BINS = ("622202", "622848", "621700", "622700", "620522", "623052", "622588", "621483")
 EMAIL_DOMAINS = ("qq.com", "163.com", "126.com", "sina.com", "gmail.com", "outlook.com", "zj.cn")

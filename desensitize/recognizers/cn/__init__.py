@@ -1,0 +1,1 @@
+"""Recognizers of identifiers and text of the People's Republic of China."""
