@@ -18,6 +18,18 @@ from open_portal.models.catalog import (
     OpenClass,
     Release,
 )
+from open_portal.models.exports import (
+    DestructionStatus,
+    ExportComment,
+    ExportFile,
+    ExportRequest,
+    ExportReview,
+    ExportStatus,
+    ExportVote,
+    GrantDestruction,
+    Visibility,
+    Vote,
+)
 from open_portal.models.grants import Grant, GrantDataset, GrantMember, GrantStatus
 from open_portal.models.users import Notification, User
 
@@ -32,8 +44,16 @@ __all__ = [
     "Dataset",
     "DatasetVersion",
     "Decision",
+    "DestructionStatus",
+    "ExportComment",
+    "ExportFile",
+    "ExportRequest",
+    "ExportReview",
+    "ExportStatus",
+    "ExportVote",
     "Grant",
     "GrantDataset",
+    "GrantDestruction",
     "GrantMember",
     "GrantStatus",
     "Level",
@@ -42,5 +62,7 @@ __all__ = [
     "Release",
     "ReviewerRole",
     "User",
+    "Visibility",
+    "Vote",
     "utcnow",
 ]
