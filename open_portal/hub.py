@@ -68,7 +68,7 @@ def check_production(settings: HubSettings) -> OIDCSettings:
     """Outside demo mode: refuse demo or default secrets, require an OIDC provider."""
     oidc = OIDCSettings()
     problems = []
-    if settings.demo_password is not None:
+    if settings.demo_password is not None and settings.demo_password.get_secret_value():
         problems.append("PDS_DEMO_PASSWORD is set but demo mode is off")
     secret = settings.cookie_secret.get_secret_value() if settings.cookie_secret else ""
     if len(secret) < 32 or len(set(secret)) < 8:
