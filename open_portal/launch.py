@@ -19,11 +19,8 @@ def prepare(settings: HubSettings) -> str | None:
 
     password = None
     if settings.demo:
-        password = (
-            settings.demo_password.get_secret_value()
-            if settings.demo_password
-            else accounts.generate_password()
-        )
+        given = settings.demo_password.get_secret_value() if settings.demo_password else ""
+        password = given or accounts.generate_password()
         if len(password) < 8:
             raise Error("PDS_DEMO_PASSWORD must be at least 8 characters")
         accounts.write_password_file(
