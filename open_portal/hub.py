@@ -180,11 +180,9 @@ def configure(c: Any) -> None:
 
 
 def configure_spawner(c: Any, settings: HubSettings) -> None:
-    """Workspaces are spawned by the sandbox spawner, one per active grant."""
-    try:
-        from sandbox import wiring
-    except ImportError:
-        return
-    wiring.configure(
-        c, data_dir=settings.data_dir, grant_provider="open_portal.workspaces:workspace_grant"
-    )
+    """Workspaces are spawned by the sandbox spawner, one isolated server per active grant."""
+    c.JupyterHub.spawner_class = "pds-sandbox"
+    c.SandboxSpawner.grant_provider = "open_portal.workspaces:workspace_grant"
+    c.SandboxSpawner.portal_url = f"http://127.0.0.1:{settings.portal_port}"
+    c.Spawner.http_timeout = 60
+    c.Spawner.start_timeout = 120

@@ -6,18 +6,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-from running_platform import CHROMIUM, CHROMIUM_ARGS, PASSWORD, RunningHub
+from playwright.sync_api import Browser, Page
+from running_platform import PASSWORD, RunningHub
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
