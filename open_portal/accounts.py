@@ -31,7 +31,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-class DemoAuthenticator(Authenticator):  # type: ignore[misc]
+class DemoAuthenticator(Authenticator):
     """Checks a name and password against the argon2 hashes of the demo accounts."""
 
     password_file = Unicode(

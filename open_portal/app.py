@@ -9,6 +9,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -65,8 +66,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", status_code=status, message=message, status=status)
 
 
-def _describe(error: dict[str, object]) -> str:
-    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "form"))  # type: ignore[attr-defined]
+def _describe(error: Any) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "form"))
     msg = str(error.get("msg", "")).removeprefix("Value error, ")
     return f"{where}: {msg}" if where else msg
 

@@ -42,7 +42,7 @@ def get_sso(request: Request) -> HubSSO:
 async def identify(request: Request) -> Identity:
     cached = getattr(request.state, "identity", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     identity = await get_sso(request).identify(request)
     request.state.identity = identity
     return identity

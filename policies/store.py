@@ -47,7 +47,7 @@ def _row(rule: Sequence[str]) -> dict[str, str]:
     return {"ptype": rule[0], **dict(zip(FIELDS, values, strict=True))}
 
 
-class DatabaseAdapter(persist.Adapter):  # type: ignore[misc]
+class DatabaseAdapter(persist.Adapter):
     """Loads and saves Casbin rules from the ``casbin_rules`` table."""
 
     def __init__(self, engine: Engine) -> None:
@@ -62,7 +62,7 @@ class DatabaseAdapter(persist.Adapter):  # type: ignore[misc]
                 persist.load_policy_line(", ".join(values), model)
 
     def save_policy(self, model: Model) -> bool:
-        rules = []
+        rules: list[list[str]] = []
         for sec in ("p", "g"):
             for ptype, ast in model.model.get(sec, {}).items():
                 rules.extend([ptype, *r] for r in ast.policy)
