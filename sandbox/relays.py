@@ -31,6 +31,12 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         pass
 
 
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(Exception):
+        await writer.wait_closed()
+
+
 async def _splice(
     a: tuple[asyncio.StreamReader, asyncio.StreamWriter],
     b: tuple[asyncio.StreamReader, asyncio.StreamWriter],
@@ -39,9 +45,7 @@ async def _splice(
         await asyncio.gather(_pump(a[0], b[1]), _pump(b[0], a[1]))
     finally:
         for w in (a[1], b[1]):
-            w.close()
-            with contextlib.suppress(Exception):
-                await w.wait_closed()
+            await _close(w)
 
 
 async def open_workspace_socket(path: Path) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -71,8 +75,10 @@ class Relay:
         """Stop listening and drop every open connection."""
         if self.server is not None:
             self.server.close()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         self.server = None
 
 
@@ -95,7 +101,7 @@ class TcpToUnix(Relay):
         try:
             upstream = await open_workspace_socket(self.socket_path)
         except (OSError, IsolationError):
-            writer.close()
+            await _close(writer)
             return
         self._track(_splice((reader, writer), upstream))
 
@@ -121,7 +127,7 @@ class UnixToTcp(Relay):
         try:
             upstream = await asyncio.open_connection(self.host, self.port)
         except OSError:
-            writer.close()
+            await _close(writer)
             return
         self._track(_splice((reader, writer), upstream))
 
