@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from open_portal.exceptions import Error
 from open_portal.hub import DEMO_NAMES, ROOT, HubSettings, check_production

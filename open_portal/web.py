@@ -49,10 +49,12 @@ async def identify(request: Request) -> Identity:
 
 
 def language(request: Request) -> str:
+    """Chinese unless the user switched; API clients may also ask by ``Accept-Language``."""
+    api = "/api/" in request.url.path
     return pick_language(
         request.query_params.get("lang"),
         request.cookies.get(LANG_COOKIE),
-        request.headers.get("accept-language"),
+        request.headers.get("accept-language") if api else None,
     )
 
 
