@@ -67,11 +67,11 @@ def is_luhn_valid(number: str) -> bool:
 # Issuer prefixes and lengths of the card schemes used in China (UnionPay 62, Visa, Mastercard,
 # American Express, JCB, Discover, and the 19-digit 9xx domestic cards of the older banks).
 CARD_SCHEMES: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = (
-    (("62", "60", "65"), (16, 17, 18, 19)),
+    (("62", "60", "65"), (16, 19)),
     (("4",), (13, 16, 19)),
     (("51", "52", "53", "54", "55", "22", "23", "24", "25", "26", "27"), (16,)),
     (("34", "37"), (15,)),
-    (("35",), (16, 17, 18, 19)),
+    (("35",), (16,)),
     (("9", "68"), (19,)),
 )
 
@@ -107,15 +107,19 @@ USCC_AUTHORITIES = "123456789ANY"
 
 
 def is_valid_uscc(code: str) -> bool:
-    """True for an 18-character unified social credit code with a right MOD 31 check character.
+    """True for an 18-character unified social credit code whose check characters are right: the
+    GB 11714 organization code inside it (positions 9–17) and the MOD 31 one at the end.
 
-    A string that is also a valid resident ID number is taken as the ID number.
+    Seventeen digits that carry a real birth date read as a resident ID number (maybe mistyped),
+    never as a USCC.
     """
     if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
         return False
     if code[0] not in USCC_AUTHORITIES or code[1] == "0" or not code[2:8].isdigit():
         return False
-    return uscc_check_char(code[:17]) == code[17] and not is_valid_id_number(code)
+    if code[:17].isdigit() and id_birth_date(code) is not None:
+        return False
+    return org_code_check_char(code[8:16]) == code[16] and uscc_check_char(code[:17]) == code[17]
 
 
 # Number segments of mainland mobile networks that are not allocated to phones.

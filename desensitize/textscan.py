@@ -157,7 +157,7 @@ def _others(text: str, lang: str) -> Iterator[EntityFinding]:
         prefilter = PREFILTERS.get(recognizer.supported_entities[0])
         if prefilter is not None and not prefilter.search(text):
             continue
-        patterns: list[Pattern] = recognizer.patterns
+        patterns: list[Pattern] = vars(recognizer)["patterns"]
         for pattern in patterns:
             compiled = regex.compile(pattern.regex, recognizer.global_regex_flags)
             for m in compiled.finditer(text):

@@ -18,6 +18,7 @@ from desensitize.checksums import (
     CARD_SCHEMES,
     ID_CHECK_CHARS,
     ID_WEIGHTS,
+    ORG_CODE_WEIGHTS,
     UNALLOCATED_MOBILE_SEGMENTS,
     USCC_ALPHABET,
     USCC_WEIGHTS,
@@ -44,6 +45,7 @@ CARD_SCHEME = (
     )
     + ")$"
 )
+PLACE_END = "[省市区县镇乡村路街道巷]$"
 USCC_SHAPE = r"^[1-9ANY][1-9][0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
 ID_SHAPE = r"^[1-9][0-9]{16}[0-9Xx]$"
 PASSPORT = r"^(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8})$"
@@ -67,26 +69,44 @@ def is_id_number(e: pl.Expr) -> pl.Expr:
         d * w for d, w in zip(_digits_of(first17, 17), ID_WEIGHTS, strict=True)
     )
     expected = (total % 11).replace_strict(dict(enumerate(ID_CHECK_CHARS)), return_dtype=pl.String)
-    born = pl.when(shaped).then(e.str.slice(6, 8)).str.to_date("%Y%m%d", strict=False)
     return (
         shaped
         & (e.str.slice(17, 1).str.to_uppercase() == expected)
-        & born.is_between(dt.date(1900, 1, 1), dt.date.today())
+        & _born(pl.when(shaped).then(e))
     ).fill_null(False)
 
 
-def is_uscc(e: pl.Expr) -> pl.Expr:
-    """GB 32100: shape and MOD 31 check character; a valid ID number is not a USCC."""
-    values = {c: i for i, c in enumerate(USCC_ALPHABET)}
+def _born(e: pl.Expr) -> pl.Expr:
+    """Whether characters 7–14 are a birth date from 1900 to today."""
+    born = e.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    return born.is_between(dt.date(1900, 1, 1), dt.date.today()).fill_null(False)
 
+
+def is_uscc(e: pl.Expr) -> pl.Expr:
+    """GB 32100: shape, the GB 11714 organization code check and the MOD 31 check character.
+
+    Seventeen digits with a birth date (and one more) are an ID number, maybe mistyped.
+    """
+    values = {c: i for i, c in enumerate(USCC_ALPHABET)}
+    base36 = {c: int(c, 36) for c in USCC_ALPHABET}
     shaped = e.str.contains(USCC_SHAPE)
     code = pl.when(shaped).then(e)
 
-    def value(i: int) -> pl.Expr:
-        return code.str.slice(i, 1).replace_strict(values, default=None, return_dtype=pl.Int32)
+    def value(i: int, table: dict[str, int]) -> pl.Expr:
+        return code.str.slice(i, 1).replace_strict(table, default=None, return_dtype=pl.Int32)
 
-    total = pl.sum_horizontal(value(i) * w for i, w in enumerate(USCC_WEIGHTS))
-    return (shaped & ((31 - total % 31) % 31 == value(17)) & ~is_id_number(code)).fill_null(False)
+    total = pl.sum_horizontal(value(i, values) * w for i, w in enumerate(USCC_WEIGHTS))
+    org = pl.sum_horizontal(value(8 + i, base36) * w for i, w in enumerate(ORG_CODE_WEIGHTS))
+    org_check = (11 - org % 11).replace_strict(
+        {**{i: str(i) for i in range(1, 10)}, 10: "X", 11: "0"}, return_dtype=pl.String
+    )
+    id_like = code.str.contains("^[0-9]{17}[0-9X]$") & _born(code)
+    return (
+        shaped
+        & ((31 - total % 31) % 31 == value(17, values))
+        & (code.str.slice(16, 1) == org_check)
+        & ~id_like
+    ).fill_null(False)
 
 
 def luhn_ok(digits: pl.Expr) -> pl.Expr:
@@ -144,8 +164,10 @@ def is_address(e: pl.Expr) -> pl.Expr:
 
 
 def is_person_name(e: pl.Expr) -> pl.Expr:
-    """A cell holding only a name: a common surname and one or two characters."""
-    return (e.str.contains(rf"^{NAME}$") & ~e.is_in(list(NOT_NAMES))).fill_null(False)
+    """A cell holding only a name: a common surname and one or two characters (not a place)."""
+    return (
+        e.str.contains(rf"^{NAME}$") & ~e.is_in(list(NOT_NAMES)) & ~e.str.contains(PLACE_END)
+    ).fill_null(False)
 
 
 # Whole-cell rules by entity, in the order in which a value is tried.

@@ -1,0 +1,151 @@
+"""``desensitize_table``: read, apply a policy, suppress, write atomically, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from tqdm import tqdm
+
+from desensitize.config import settings
+from desensitize.exceptions import Error, UnreadableFileError
+from desensitize.kanon import after_suppression, class_sizes, risk, suppress
+from desensitize.policy import (
+    Action,
+    Policy,
+    default_policy,
+    is_quasi_identifier,
+    validate_policy,
+)
+from desensitize.pseudonym import check_key
+from desensitize.report import ReleaseReport, report_path
+from desensitize.scan import TableScan, scan_frame, scan_table
+from desensitize.tableio import atomic_path, check_output, read_table, sha256_file
+from desensitize.transforms import apply_policy
+
+
+def _quasi_identifiers(policy: Policy, scan: TableScan, kept: list[str]) -> list[str]:
+    """Declared quasi-identifiers, else the kept columns that look like ones (for the risk)."""
+    if policy.k_anonymity:
+        return list(policy.k_anonymity.quasi_identifiers)
+    return [c.name for c in scan.columns if c.name in kept and is_quasi_identifier(c)]
+
+
+def _column_entries(policy: Policy, scan: TableScan) -> list[dict[str, Any]]:
+    entries = []
+    for finding in scan.columns:
+        rule = policy.rule(finding.name)
+        params = rule.model_dump(mode="json", exclude_defaults=True, exclude={"action"})
+        entries.append(
+            {
+                "name": finding.name,
+                "entity": finding.entity,
+                "score": finding.score,
+                "action": rule.action.value,
+                "params": params,
+                "in_output": rule.action != Action.DROP,
+            }
+        )
+    return entries
+
+
+def _residual(out: Path, policy: Policy) -> list[dict[str, Any]]:
+    """Personal data the output still holds in a sample, except where the policy keeps it."""
+    sample = read_table(out).head(settings().sample_rows).collect()
+    found = scan_frame(sample.with_columns(pl.all().cast(pl.String)))
+    return [
+        {"name": c.name, "entity": c.entity, "share": c.share}
+        for c in found.identifiers
+        if policy.rule(c.name).action != Action.KEEP
+    ]
+
+
+def _progress(total: int) -> tuple[Callable[[pl.DataFrame], pl.DataFrame], tqdm[Any]]:
+    bar: tqdm[Any] = tqdm(
+        total=total, unit="rows", unit_scale=True, disable=not sys.stderr.isatty(), leave=False
+    )
+
+    def count(batch: pl.DataFrame) -> pl.DataFrame:
+        bar.update(batch.height)
+        return batch
+
+    return count, bar
+
+
+def desensitize_table(
+    source: Path, out: Path, *, policy: Policy | None = None, key: bytes, level: str = "L2"
+) -> ReleaseReport:
+    """Desensitize the table in ``source`` into ``out`` (Parquet or CSV by its extension).
+
+    The policy is validated against a scan of the table (a default one is derived from the scan
+    when none is given). The output and its report (``<out>.report.json``) appear only when both
+    are complete. Files larger than memory stream through in batches.
+    """
+    source, out = Path(source), check_output(Path(out))
+    check_key(key)
+    frame = read_table(source)
+    names = frame.collect_schema().names()
+    scan = scan_table(source)
+    policy = policy or default_policy(scan, level=level)
+    validate_policy(policy, scan, columns=names)
+    kept = [n for n in names if policy.rule(n).action != Action.DROP]
+    quasi = _quasi_identifiers(policy, scan, kept)
+    k = policy.k_anonymity.k if policy.k_anonymity else 2
+    try:
+        if quasi:
+            only_quasi = policy.model_copy(
+                update={"columns": {q: policy.rule(q) for q in quasi}, "k_anonymity": None}
+            )
+            sizes = class_sizes(apply_policy(frame.select(quasi), only_quasi, scan, key=key), quasi)
+            rows_in = int(sizes.get_column(sizes.columns[-1]).sum())
+        else:
+            sizes = None
+            rows_in = int(frame.select(pl.len()).collect(engine="streaming").item())
+        result = apply_policy(frame, policy, scan, key=key)
+        kept_sizes = sizes
+        if policy.k_anonymity and sizes is not None:
+            result = suppress(result, quasi, sizes, k=k)
+            kept_sizes = after_suppression(sizes, k=k)
+        count, bar = _progress(rows_in)
+        result = result.map_batches(count, streamable=True)
+        with atomic_path(out) as tmp_out, atomic_path(report_path(out)) as tmp_report:
+            try:
+                if out.suffix.lower() == ".parquet":
+                    result.sink_parquet(tmp_out, engine="streaming")
+                else:
+                    result.sink_csv(tmp_out, engine="streaming")
+            finally:
+                bar.close()
+            rows_out = int(read_table(tmp_out).select(pl.len()).collect().item())
+            before = risk(sizes, k=k) if sizes is not None else None
+            after = risk(kept_sizes, k=k) if kept_sizes is not None else None
+            report = ReleaseReport(
+                source=source.name,
+                output=out.name,
+                input_sha256=sha256_file(source),
+                output_sha256=sha256_file(tmp_out),
+                rows_in=rows_in,
+                rows_out=rows_out,
+                rows_suppressed=rows_in - rows_out,
+                policy=policy.model_dump(mode="json"),
+                policy_yaml=policy.to_yaml(),
+                columns=_column_entries(policy, scan),
+                k_requested=policy.k_anonymity.k if policy.k_anonymity else None,
+                k_achieved=after.smallest_class if after and policy.k_anonymity else None,
+                quasi_identifiers=quasi,
+                risk_before=before.to_json() if before else {},
+                risk_after=after.to_json() if after else {},
+                residual=_residual(tmp_out, policy),
+                created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            )
+            tmp_report.write_text(report.dumps(), encoding="utf-8")
+    except Error:
+        raise
+    except pl.exceptions.PolarsError as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UnreadableFileError(f"{source}: cannot process table: {message}") from exc
+    return report

@@ -1,0 +1,152 @@
+"""Column scan: which columns of a table hold which kind of personal data, from a sample."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from desensitize import vectorized
+from desensitize.config import settings
+from desensitize.tableio import as_text, read_table
+
+# How sure a match of each rule is: check digits are certain, formats less so.
+CONFIDENCE = {
+    "CN_ID_CARD": 1.0,
+    "CN_USCC": 1.0,
+    "CN_BANK_CARD": 1.0,
+    "CN_MOBILE": 0.95,
+    "EMAIL_ADDRESS": 0.95,
+    "CN_LICENSE_PLATE": 0.9,
+    "CN_PASSPORT": 0.85,
+    "CN_HKMO_PERMIT": 0.85,
+    "ADDRESS": 0.85,
+    "PERSON": 0.8,
+}
+SHAPES = ("empty", "number", "date", "text", "free_text")
+TAG = r"<([A-Z_]+)>"
+FREE_TEXT_MIN_CHARS = 12
+
+
+@dataclass
+class ColumnFinding:
+    """What a column holds: ``entity`` (or ``None``), how sure (``score``), and the ``share`` of
+    sampled values that are that entity. ``shape`` tells numbers, dates, short text and free text
+    apart; for free text, ``entity`` is the commonest entity inside and ``share`` the share of
+    cells with any."""
+
+    name: str
+    entity: str | None
+    score: float
+    share: float
+    shape: str = "text"
+    inside: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def free_text(self) -> bool:
+        return self.shape == "free_text"
+
+
+@dataclass
+class TableScan:
+    """The findings of every column of one table."""
+
+    columns: list[ColumnFinding]
+    sampled_rows: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sampled_rows": self.sampled_rows, "columns": [asdict(c) for c in self.columns]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableScan:
+        return cls(
+            columns=[ColumnFinding(**c) for c in data.get("columns", [])],
+            sampled_rows=int(data.get("sampled_rows", 0)),
+        )
+
+    def column(self, name: str) -> ColumnFinding | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def identifiers(self) -> list[ColumnFinding]:
+        """Columns that hold personal data, whole or inside free text."""
+        return [c for c in self.columns if c.entity is not None]
+
+
+def _mean(flags: pl.Series) -> float:
+    """The share of true values (0 for none)."""
+    return float(flags.sum()) / flags.len() if flags.len() else 0.0
+
+
+def _shape(values: pl.Series, dtype: pl.DataType) -> str:
+    if values.is_empty():
+        return "empty"
+    if dtype.is_numeric() or values.str.contains(r"^-?[0-9]+(?:\.[0-9]+)?$").all():
+        return "number"
+    if dtype.is_temporal() or values.str.contains(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}").all():
+        return "date"
+    mean_chars = values.str.len_chars().mean()
+    wordy = _mean(values.str.contains(r"[\p{Han}\s]"))
+    if isinstance(mean_chars, float) and mean_chars >= FREE_TEXT_MIN_CHARS and wordy >= 0.5:
+        return "free_text"
+    return "text"
+
+
+def scan_column(name: str, column: pl.Series, dtype: pl.DataType) -> ColumnFinding:
+    """The finding for one sampled column."""
+    values = column.cast(pl.String).str.strip_chars().drop_nulls()
+    values = values.filter(values != "")
+    shape = _shape(values, dtype)
+    if shape == "empty":
+        return ColumnFinding(name, None, 0.0, 0.0, shape)
+    frame = pl.DataFrame({"v": values})
+    shares = (
+        frame.lazy()
+        .select(
+            vectorized.cell_is(entity, pl.col("v")).mean().alias(entity)
+            for entity in vectorized.CELL_RULES
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    entity, share = max(shares.items(), key=lambda item: (item[1], CONFIDENCE[item[0]]))
+    if share >= settings().min_share:
+        score = round(share * CONFIDENCE[entity], 3)
+        shape = "text" if shape == "free_text" else shape
+        return ColumnFinding(name, entity, score, round(share, 3), shape)
+    if shape == "free_text":
+        redacted = vectorized.redact_series(values)
+        changed = _mean(redacted != values)
+        inside = Counter(t for tags in redacted.str.extract_all(TAG).to_list() for t in tags or [])
+        counts = {k[1:-1]: n for k, n in inside.most_common()}
+        if changed >= settings().text_min_share and counts:
+            commonest = next(iter(counts))
+            return ColumnFinding(
+                name, commonest, round(changed, 3), round(changed, 3), shape, counts
+            )
+        return ColumnFinding(name, None, 0.0, round(changed, 3), shape, counts)
+    return ColumnFinding(name, None, 0.0, round(share, 3), shape)
+
+
+def scan_frame(frame: pl.DataFrame) -> TableScan:
+    """Scan an in-memory sample."""
+    return TableScan(
+        [scan_column(n, frame.get_column(n), frame.schema[n]) for n in frame.columns],
+        frame.height,
+    )
+
+
+def scan_table(path: Path, *, sample_rows: int | None = None) -> TableScan:
+    """Scan the first ``sample_rows`` rows of the table in ``path``."""
+    n = sample_rows or settings().sample_rows
+    frame = read_table(Path(path))
+    schema = frame.collect_schema()
+    sample = frame.head(n).collect()
+    scan = scan_frame(as_text(sample.lazy()).collect())
+    for finding in scan.columns:
+        if finding.shape == "text" and schema[finding.name].is_numeric():
+            finding.shape = "number"
+    return scan

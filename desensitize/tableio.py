@@ -1,0 +1,114 @@
+"""Reading tables (CSV, Parquet, Excel) as LazyFrames and writing them atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from desensitize.exceptions import UnreadableFileError
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+OUTPUT_SUFFIXES = {".csv", ".parquet"}
+
+
+def _first_error_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def read_table(path: Path) -> pl.LazyFrame:
+    """The table in ``path``; CSV and Excel cells are read as text (so ``0571…`` and ``X`` stay).
+
+    Raises :class:`UnreadableFileError` naming the file when it is missing, of an unknown type,
+    empty or malformed.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise UnreadableFileError(f"{path}: no such file")
+    try:
+        if suffix in CSV_SUFFIXES:
+            frame = pl.scan_csv(
+                path,
+                separator="\t" if suffix == ".tsv" else ",",
+                infer_schema=False,
+                encoding="utf8",
+            )
+        elif suffix in PARQUET_SUFFIXES:
+            frame = pl.scan_parquet(path)
+        elif suffix in EXCEL_SUFFIXES:
+            frame = pl.read_excel(path, infer_schema_length=0).lazy()
+        else:
+            raise UnreadableFileError(
+                f"{path}: unknown table type {suffix or '(none)'}; use CSV, Parquet or Excel"
+            )
+        frame.head(2).collect()
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # polars and the Excel reader raise many kinds
+        raise UnreadableFileError(f"{path}: cannot read table: {_first_error_line(exc)}") from exc
+    return frame
+
+
+def as_text(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Every column as text (for rules that read values as written)."""
+    return frame.with_columns(pl.all().cast(pl.String))
+
+
+def check_output(out: Path) -> Path:
+    """``out`` if its type can be written, else :class:`UnreadableFileError`."""
+    if Path(out).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UnreadableFileError(f"{out}: output must end in .parquet or .csv")
+    return Path(out)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` that replaces it only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part" + target.suffix
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o644 & ~umask)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def sink(frame: pl.LazyFrame, out: Path) -> None:
+    """Write ``frame`` to ``out`` (Parquet or CSV by its extension), streaming, atomically."""
+    out = check_output(out)
+    with atomic_path(out) as tmp:
+        if out.suffix.lower() == ".parquet":
+            frame.sink_parquet(tmp, engine="streaming")
+        else:
+            frame.sink_csv(tmp, engine="streaming")
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,124 @@
+"""The policy actions as ``LazyFrame -> LazyFrame`` functions, vectorised in polars."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import polars as pl
+
+from desensitize import vectorized
+from desensitize.policy import Action, ColumnRule, Policy
+from desensitize.pseudonym import pseudonymize_series
+from desensitize.recognizers.cn.address import ADMIN_PREFIX
+from desensitize.scan import TableScan
+
+
+def mask(frame: pl.LazyFrame, column: str, *, keep_first: int, keep_last: int) -> pl.LazyFrame:
+    """Show the first and last characters, ``*`` for the rest (all ``*`` if it is too short)."""
+    text = pl.col(column).cast(pl.String)
+    n = text.str.len_chars()
+    hidden = pl.max_horizontal(n - keep_first - keep_last, 0)
+    shown = n > keep_first + keep_last
+    masked = pl.concat_str(
+        text.str.head(keep_first),
+        text.str.slice(keep_first, hidden).str.replace_all(".", "*"),
+        text.str.tail(keep_last) if keep_last else pl.lit(""),
+    )
+    return frame.with_columns(
+        pl.when(shown).then(masked).otherwise(text.str.replace_all(".", "*")).alias(column)
+    )
+
+
+def normalized_identifier(expr: pl.Expr, entity: str | None) -> pl.Expr:
+    """The form of an identifier that its pseudonym is computed from, so that variants join."""
+    text = expr.cast(pl.String).str.strip_chars()
+    if entity in ("CN_ID_CARD", "CN_USCC", "CN_PASSPORT", "CN_HKMO_PERMIT", "CN_LICENSE_PLATE"):
+        return text.str.to_uppercase().str.replace_all(r"[\s·•・.\-]", "")
+    if entity == "CN_MOBILE":
+        return text.str.replace_all("[^0-9]", "").str.slice(-11)
+    if entity == "CN_BANK_CARD":
+        return text.str.replace_all("[^0-9]", "")
+    if entity == "EMAIL_ADDRESS":
+        return text.str.to_lowercase()
+    return text
+
+
+def pseudonymize(
+    frame: pl.LazyFrame, column: str, *, key: bytes, entity: str | None
+) -> pl.LazyFrame:
+    """Replace values by their keyed pseudonyms (HMAC-SHA256 under the grant's key)."""
+    return frame.with_columns(
+        normalized_identifier(pl.col(column), entity)
+        .map_batches(functools.partial(pseudonymize_series, key=key), return_dtype=pl.String)
+        .alias(column)
+    )
+
+
+def bin_numbers(frame: pl.LazyFrame, column: str, *, edges: list[float]) -> pl.LazyFrame:
+    """Numbers as intervals such as ``(18, 30]``; what is not a number becomes null."""
+    number = pl.col(column).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    labels = [f"(-inf, {edges[0]:g}]"]
+    labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(edges)]
+    labels += [f"({edges[-1]:g}, inf)"]
+    return frame.with_columns(number.cut(edges, labels=labels).cast(pl.String).alias(column))
+
+
+def truncate_dates(frame: pl.LazyFrame, column: str, *, unit: str) -> pl.LazyFrame:
+    """Dates cut to ``YYYY-MM`` (month) or ``YYYY`` (year)."""
+    text = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all("/", "-")
+    date = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    fmt = "%Y-%m" if unit == "month" else "%Y"
+    return frame.with_columns(date.dt.strftime(fmt).alias(column))
+
+
+def address_to_district(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """An address cut to its administrative units down to the district; null if it has none."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return frame.with_columns(text.str.extract(ADMIN_PREFIX, 1).alias(column))
+
+
+def redact(frame: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
+    """Entities inside free text replaced by ``<ENTITY_TYPE>``, batch by batch."""
+    if not columns:
+        return frame
+    schema = frame.collect_schema()
+    out_schema = {n: (pl.String if n in columns else t) for n, t in schema.items()}
+    return frame.map_batches(
+        functools.partial(vectorized.redact_columns, columns=columns),
+        schema=pl.Schema(out_schema),
+        streamable=True,
+    )
+
+
+def apply_rule(
+    frame: pl.LazyFrame, column: str, rule: ColumnRule, *, key: bytes, entity: str | None
+) -> pl.LazyFrame:
+    """One column's action (``redact`` is batched separately, see :func:`apply_policy`)."""
+    match rule.action:
+        case Action.KEEP | Action.REDACT:
+            return frame
+        case Action.DROP:
+            return frame.drop(column)
+        case Action.MASK:
+            return mask(frame, column, keep_first=rule.keep_first, keep_last=rule.keep_last)
+        case Action.PSEUDONYMIZE:
+            return pseudonymize(frame, column, key=key, entity=entity)
+        case Action.GENERALIZE if rule.bins:
+            return bin_numbers(frame, column, edges=rule.bins)
+        case Action.GENERALIZE if rule.date_to:
+            return truncate_dates(frame, column, unit=rule.date_to)
+        case _:
+            return address_to_district(frame, column)
+
+
+def apply_policy(
+    frame: pl.LazyFrame, policy: Policy, scan: TableScan, *, key: bytes
+) -> pl.LazyFrame:
+    """Every column action of ``policy`` (k-anonymity is applied afterwards, it needs counts)."""
+    to_redact = [n for n, r in policy.columns.items() if r.action == Action.REDACT]
+    frame = redact(frame, to_redact)
+    for column, rule in policy.columns.items():
+        finding = scan.column(column)
+        frame = apply_rule(frame, column, rule, key=key, entity=finding.entity if finding else None)
+    return frame
