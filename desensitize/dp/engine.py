@@ -61,7 +61,8 @@ class DPFrame:
 
     def __init__(self, data: pl.LazyFrame | pl.DataFrame, schema: DPSchema) -> None:
         self.schema = schema
-        self.frame: pl.DataFrame = prepare(data.lazy(), schema).collect()
+        # One contiguous chunk per column: a parallel collect leaves many, which slows every scan.
+        self.frame: pl.DataFrame = prepare(data.lazy(), schema).collect().rechunk()
 
     def lazy(self) -> pl.LazyFrame:
         return self.frame.lazy()
