@@ -7,6 +7,7 @@ from desensitize.dp.engine import DPFrame, DPResult, prepare, run_query
 from desensitize.dp.exceptions import DPError, QueryError, SchemaError
 from desensitize.dp.query import DPQuery, Filter, FilterOp, QueryKind
 from desensitize.dp.schema import CategoricalColumn, DPSchema, NumericColumn, PrivacyUnit
+from desensitize.dp.tables import contingency_table
 
 __all__ = [
     "CategoricalColumn",
@@ -22,6 +23,7 @@ __all__ = [
     "QueryError",
     "QueryKind",
     "SchemaError",
+    "contingency_table",
     "prepare",
     "run_query",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,16 @@ from diffprivlib.utils import PrivacyLeakWarning
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desensitize.dp import DPFrame, DPQuery, DPResult, DPSchema, SchemaError, prepare, run_query
+from desensitize.dp import (
+    DPFrame,
+    DPQuery,
+    DPResult,
+    DPSchema,
+    SchemaError,
+    contingency_table,
+    prepare,
+    run_query,
+)
 from desensitize.dp.query import QueryKind
 
 DISTRICTS = ["西湖区", "上城区", "滨江区", "拱墅区"]
@@ -271,3 +281,18 @@ def test_variance_far_from_zero_is_accurate(offset: float) -> None:
     truth = float(np.var(values))
     assert isinstance(result.value, float)
     assert abs(result.value - truth) <= 3 * result.ci95 < 0.05 * truth
+
+
+def test_contingency_table_covers_every_declared_cell(
+    frame: pl.DataFrame, schema: DPSchema
+) -> None:
+    table, result = contingency_table(
+        frame.lazy(), schema, ["district", "insured"], "0.5", random_state=2
+    )
+    assert table.columns == ["district", "insured", "count"]
+    assert table.height == len(DISTRICTS) * 2
+    assert table["count"].min() >= 0  # negatives clamped after the noise
+    assert result.epsilon == Decimal("0.5") and result.mechanism == "geometric"
+    exact = frame.filter((pl.col("district") == "上城区") & ~pl.col("insured")).height
+    cell = table.filter((pl.col("district") == "上城区") & ~pl.col("insured"))["count"].item()
+    assert abs(cell - exact) <= 3 * result.ci95
