@@ -125,6 +125,92 @@ class RecordFile:
             if buf:
                 raise TornRecord(base, "incomplete record")
 
+    def payload_batches(self, end: int, count: int = 1 << 16) -> Iterator[list[bytes]]:
+        """Every payload up to byte ``end``, in lists of ``count`` (the last one shorter).
+
+        Checksums are not checked here.
+
+        This is the fast path of full verification: each payload's SHA-256 leaf hash is
+        checked against signed roots, which a CRC cannot add to. Framing errors still raise
+        ``TornRecord``.
+        """
+        unpack_from, header = _HEADER.unpack_from, _HEADER.size
+        with open(self.path, "rb", buffering=0) as f:
+            if f.read(len(self.magic)) != self.magic:
+                raise IntegrityError(f"{self.path.name} does not start with its magic line")
+            base, remaining, buf = len(self.magic), end - len(self.magic), b""
+            batch: list[bytes] = []
+            while remaining > 0:
+                chunk = f.read(min(_CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                buf = buf + chunk if buf else chunk
+                pos, size = 0, len(buf)
+                while pos + header <= size:
+                    length = unpack_from(buf, pos)[0]
+                    stop = pos + header + length
+                    if stop > size:
+                        if length > MAX_RECORD:
+                            raise TornRecord(base + pos, "record length is out of range")
+                        break
+                    batch.append(buf[pos + header : stop])
+                    pos = stop
+                    if len(batch) == count:
+                        yield batch
+                        batch = []
+                buf = buf[pos:]
+                base += pos
+            if buf or remaining > 0:
+                raise TornRecord(base, "incomplete record")
+            if batch:
+                yield batch
+
+    def record_spans(self, end: int, count: int) -> Iterator[tuple[int, int, int]]:
+        """``(start, stop, records)`` of consecutive groups of ``count`` records up to ``end``.
+
+        Only the headers are read; the last group may be shorter.
+        """
+        unpack_from, header = _HEADER.unpack_from, _HEADER.size
+        with open(self.path, "rb", buffering=0) as f:
+            if f.read(len(self.magic)) != self.magic:
+                raise IntegrityError(f"{self.path.name} does not start with its magic line")
+            pos = group_start = len(self.magic)
+            records = 0
+            while pos < end:
+                head = os.pread(f.fileno(), _CHUNK, pos)
+                at = 0
+                while at + header <= len(head) and pos + at < end:
+                    length = unpack_from(head, at)[0]
+                    if length > MAX_RECORD or pos + at + header + length > end:
+                        raise TornRecord(pos + at, "record length is out of range")
+                    at += header + length
+                    records += 1
+                    if records == count:
+                        yield group_start, pos + at, records
+                        group_start, records = pos + at, 0
+                if at == 0:
+                    raise TornRecord(pos, "incomplete record")
+                pos += at
+            if records:
+                yield group_start, pos, records
+
+    def read_payloads(self, start: int, stop: int) -> list[bytes]:
+        """The payloads of the whole records between bytes ``start`` and ``stop``."""
+        with open(self.path, "rb", buffering=0) as f:
+            buf = os.pread(f.fileno(), stop - start, start)
+        unpack_from, header = _HEADER.unpack_from, _HEADER.size
+        payloads, pos = [], 0
+        while pos < len(buf):
+            if pos + header > len(buf):
+                raise TornRecord(start + pos, "incomplete record")
+            end = pos + header + unpack_from(buf, pos)[0]
+            if end > len(buf):
+                raise TornRecord(start + pos, "incomplete record")
+            payloads.append(buf[pos + header : end])
+            pos = end
+        return payloads
+
     def read(self, offset: int) -> bytes:
         """The payload of the record at ``offset``."""
         with open(self.path, "rb", buffering=0) as f:

@@ -7,7 +7,7 @@ earlier size costs ``O(log n)`` hashes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from hashlib import sha256
 
 from audit.hasher import EMPTY_ROOT, HASH_SIZE, NODE_PREFIX, hash_children
@@ -39,12 +39,15 @@ class MerkleTree:
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
         """Add leaf hashes in order and every perfect subtree they complete."""
-        level0 = self._levels[0]
-        for leaf_hash in leaf_hashes:
-            if len(leaf_hash) != _H:
-                raise ValueError("a leaf hash has 32 bytes")
-            level0 += leaf_hash
-        depth = 0
+        hashes = list(leaf_hashes)
+        joined = b"".join(hashes)
+        if len(joined) != _H * len(hashes) or any(len(h) != _H for h in hashes[:1]):
+            raise ValueError("a leaf hash has 32 bytes")
+        self._levels[0] += joined
+        self._complete(0)
+
+    def _complete(self, depth: int) -> None:
+        """Hash every perfect subtree above ``depth`` that its level now completes."""
         while True:
             below = self._levels[depth]
             pairs = len(below) // (2 * _H)
@@ -56,12 +59,37 @@ class MerkleTree:
             done = len(above) // _H
             if done == pairs:
                 return
-            view = memoryview(below)
+            data = bytes(below[2 * done * _H : 2 * pairs * _H])
             above += b"".join(
-                sha256(NODE_PREFIX + view[2 * i * _H : (2 * i + 2) * _H]).digest()
-                for i in range(done, pairs)
+                [
+                    sha256(NODE_PREFIX + data[i : i + 2 * _H]).digest()
+                    for i in range(0, len(data), 2 * _H)
+                ]
             )
             depth += 1
+
+    def levels(self) -> list[bytes]:
+        """The packed hashes of every level, leaves first (for ``extend_block``)."""
+        return [bytes(level) for level in self._levels]
+
+    def extend_block(self, levels: Sequence[bytes]) -> None:
+        """Append a perfect block of ``2**k`` leaves whose levels were computed elsewhere.
+
+        ``levels`` are ``MerkleTree(leaves).levels()`` of the block; the tree's size must be a
+        multiple of the block size, so the block's subtrees are subtrees of this tree too.
+        """
+        count = len(levels[0]) // _H
+        if count == 0 or count & (count - 1) or self.size % count:
+            raise ValueError("a block is a power-of-two number of leaves, aligned to its size")
+        if len(levels) != count.bit_length() or any(
+            len(level) != (count >> k) * _H for k, level in enumerate(levels)
+        ):
+            raise ValueError("the levels of a block do not fit its size")
+        for k, level in enumerate(levels):
+            if k == len(self._levels):
+                self._levels.append(bytearray())
+            self._levels[k] += level
+        self._complete(len(levels) - 1)
 
     def leaf_hash(self, index: int) -> bytes:
         if not 0 <= index < self.size:

@@ -8,12 +8,13 @@ import hmac
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import Any
 
 from audit.checkpoint import Checkpoint, Verifier, open_note, verify_checkpoint
 from audit.events import KEY_ROTATED, AuditEvent
 from audit.exceptions import Error, VerificationError
-from audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_children, hash_leaf
+from audit.hasher import EMPTY_ROOT, HASH_SIZE, LEAF_PREFIX, hash_children, hash_leaf
 from audit.proof import consistency_proof
 from audit.tree import MerkleTree
 
@@ -115,6 +116,8 @@ class LogReport:
     signed_size: int
     checkpoints: int
     key_rotations: int
+    workers: int = 1
+    """Processes that hashed the entries."""
 
     @property
     def unsigned(self) -> int:
@@ -130,13 +133,32 @@ class _Rotation:
 
 
 _ROTATION_SUFFIX = b'"type":"' + KEY_ROTATED.encode() + b'"}'
-_BATCH = 1 << 16
 
 
-def verify_log(leaves: Iterable[bytes], notes: Sequence[str], vkey: str) -> LogReport:
+@dataclass(frozen=True)
+class HashedBlock:
+    """A perfect block of leaves, hashed (possibly in another process): see ``hash_block``."""
+
+    levels: list[bytes]
+    rotations: list[tuple[int, bytes]]
+
+
+def hash_block(leaves: Sequence[bytes]) -> HashedBlock:
+    """Hash ``2**k`` leaves and their subtrees; keep key rotation entries (offset, leaf)."""
+    tree = MerkleTree([sha256(LEAF_PREFIX + leaf).digest() for leaf in leaves])
+    suffix = _ROTATION_SUFFIX
+    found = [(i, leaves[i]) for i in [i for i, leaf in enumerate(leaves) if leaf.endswith(suffix)]]
+    return HashedBlock(tree.levels(), found)
+
+
+def verify_log(
+    leaf_batches: Iterable[Sequence[bytes] | HashedBlock], notes: Sequence[str], vkey: str
+) -> LogReport:
     """Check every leaf against the checkpoints and the checkpoints against each other.
 
-    ``leaves`` are the log's entries in order, ``notes`` its signed checkpoints oldest first,
+    ``leaf_batches`` are the log's entries in order, as lists of any length or as blocks
+    hashed by ``hash_block`` (a block must start at a multiple of its size),
+    ``notes`` its signed checkpoints oldest first,
     and ``vkey`` a verifier key the caller trusts (the current one or any earlier one: key
     rotations are entries of the log, co-signed by the old and the new key).
     """
@@ -160,13 +182,13 @@ def verify_log(leaves: Iterable[bytes], notes: Sequence[str], vkey: str) -> LogR
 
     tree = MerkleTree()
     rotations: list[_Rotation] = []
-    batch: list[bytes] = []
-    for leaf in leaves:
-        batch.append(leaf)
-        if len(batch) == _BATCH:
+    for batch in leaf_batches:
+        if isinstance(batch, HashedBlock):
+            start = tree.size
+            tree.extend_block(batch.levels)
+            rotations += [_rotation(start + i, leaf) for i, leaf in batch.rotations]
+        else:
             _add(tree, batch, rotations)
-            batch = []
-    _add(tree, batch, rotations)
 
     keys = _key_epochs(rotations, trusted)
     previous: Checkpoint | None = None
@@ -201,12 +223,12 @@ def verify_log(leaves: Iterable[bytes], notes: Sequence[str], vkey: str) -> LogR
     return LogReport(tree.size, checkpoints[-1].size, len(checkpoints), len(rotations))
 
 
-def _add(tree: MerkleTree, leaves: list[bytes], rotations: list[_Rotation]) -> None:
+def _add(tree: MerkleTree, leaves: Sequence[bytes], rotations: list[_Rotation]) -> None:
     start = tree.size
-    tree.extend([hash_leaf(leaf) for leaf in leaves])
-    for offset, leaf in enumerate(leaves):
-        if leaf.endswith(_ROTATION_SUFFIX):
-            rotations.append(_rotation(start + offset, leaf))
+    sha, prefix, suffix = sha256, LEAF_PREFIX, _ROTATION_SUFFIX
+    tree.extend([sha(prefix + leaf).digest() for leaf in leaves])
+    for offset in [i for i, leaf in enumerate(leaves) if leaf.endswith(suffix)]:
+        rotations.append(_rotation(start + offset, leaves[offset]))
 
 
 def _rotation(index: int, leaf: bytes) -> _Rotation:

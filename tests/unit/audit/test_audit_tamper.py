@@ -174,3 +174,26 @@ def test_a_torn_tail_above_the_checkpoint_is_cut_and_recorded(log_dir: Path) -> 
     assert [p.read_bytes() for p in saved] == [torn]
     reopened.close()
     assert verify_directory(log_dir).size == 10
+
+
+def test_parallel_verification_agrees_and_catches_the_same_edits(
+    log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audit.log
+
+    monkeypatch.setattr(audit.log, "BLOCK", 8)
+    log = AuditLog.open(log_dir, origin="test.pds/audit")
+    log.append_many([event(i) for i in range(30)])
+    log.rotate_key("admin")  # entry 30, inside the fourth block
+    log.append_many([event(i) for i in range(31, 45)])
+    log.close()
+    report = verify_directory(log_dir, workers=2)
+    assert (report.workers, report.size, report.key_rotations) == (2, 45, 1)
+    serial = verify_directory(log_dir, workers=1)
+    assert (serial.size, serial.signed_size, serial.workers) == (45, 45, 1)
+
+    entries = read_entries(log_dir)
+    entries[12], entries[13] = entries[13], entries[12]
+    write_entries(log_dir, entries)
+    with pytest.raises(VerificationError, match="does not match checkpoint"):
+        verify_directory(log_dir, workers=2)

@@ -117,3 +117,22 @@ def test_roots_of_large_trees_are_built_level_by_level() -> None:
     assert tree.root(1000) == mth(leaves)
     assert tree.root(999) == mth(leaves[:999])
     assert tree.root(512) == mth(leaves[:512])
+
+
+@given(st.integers(min_value=0, max_value=4), st.lists(st.integers(0, 3), max_size=5), st.data())
+def test_blocks_hashed_elsewhere_give_the_same_tree(k: int, plan: list[int], data) -> None:
+    block = 1 << k
+    leaves = [str(i).encode() for i in range(block * len(plan) + 3)]
+    tree = MerkleTree()
+    for i, _ in enumerate(plan):
+        chunk = leaves[i * block : (i + 1) * block]
+        tree.extend_block(MerkleTree(hash_leaf(leaf) for leaf in chunk).levels())
+    tree.extend(hash_leaf(leaf) for leaf in leaves[len(plan) * block :])
+    for size in range(len(leaves) + 1):
+        assert tree.root(size) == mth(leaves[:size])
+
+
+def test_a_misaligned_block_is_refused() -> None:
+    tree = build([b"a"])
+    with pytest.raises(ValueError, match="aligned"):
+        tree.extend_block(build([b"b", b"c"]).levels())
