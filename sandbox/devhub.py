@@ -192,11 +192,28 @@ def _execute_request(msg_id: str, code: str) -> dict[str, Any]:
     }
 
 
-def start_hub(directory: Path, spawner_config: str, *, env: dict[str, str] | None = None) -> DevHub:
+def start_hub(
+    directory: Path, spawner_config: str, *, env: dict[str, str] | None = None, attempts: int = 3
+) -> DevHub:
     """Write a config into ``directory`` and start ``jupyterhub -f`` with it.
 
     ``spawner_config`` is Python appended to the config (``c.JupyterHub.spawner_class = ...``).
+    A hub that exits while starting (a port taken meanwhile) is tried again on new ports.
     """
+    for attempt in range(attempts):
+        try:
+            return _start_hub(directory, spawner_config, env)
+        except HubExited:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class HubExited(Error):
+    """The hub process ended while starting."""
+
+
+def _start_hub(directory: Path, spawner_config: str, env: dict[str, str] | None) -> DevHub:
     directory.mkdir(parents=True, exist_ok=True)
     port, hub_port, proxy_api_port = free_port(), free_port(), free_port()
     token = secrets.token_hex(24)
@@ -249,7 +266,8 @@ c.Spawner.http_timeout = 60
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise Error(f"hub exited: {(directory / 'hub.log').read_text()[-3000:]}")
+            log_text = (directory / "hub.log").read_text(errors="replace")[-3000:]
+            raise HubExited(f"hub exited with {proc.returncode}: {log_text}")
         try:
             if hub.api("GET", "/").status_code == 200:
                 return hub

@@ -175,7 +175,15 @@ def grant_dict(
 
 
 @pytest.fixture(scope="module")
-def sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxEnv]:
+def hub_extra_config() -> str:
+    """More hub configuration (Python); a test module overrides this fixture to add some."""
+    return ""
+
+
+@pytest.fixture(scope="module")
+def sandbox_env(
+    tmp_path_factory: pytest.TempPathFactory, hub_extra_config: str
+) -> Iterator[SandboxEnv]:
     missing = _missing()
     if missing:
         pytest.skip(missing)
@@ -213,6 +221,7 @@ c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
 c.SandboxSpawner.portal_url = "http://127.0.0.1:{portal.port}"
 c.SandboxSpawner.stop_grace = 1.0
 """
+    spawner += hub_extra_config
     env = {
         "PDS_SANDBOX_GRANTS_FILE": str(grants_file),
         "PDS_DATA_DIR": str(data_dir),
