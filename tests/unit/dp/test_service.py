@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -199,3 +200,46 @@ def test_dp_routes_are_guarded() -> None:
     for route in routes:
         guards = [d.call for d in route.dependant.dependencies if isinstance(d.call, Guard)]
         assert guards and all(g.login for g in guards)
+
+
+def test_fifty_concurrent_queries_never_overspend(portal: Portal) -> None:
+    """The race of the ledger tests, end to end: every answer is charged and on the record."""
+    seal_payments(portal)
+    grant_id = l3_grant(portal, epsilon="1")
+    dp.run_dp_query(  # warm the prepared-frame cache so the race is about the budget
+        portal, actor="operator", grant_id=grant_id, query={"kind": "count", "epsilon": "0.01"}
+    )
+    barrier = threading.Barrier(50)
+    answers: list[dict[str, Any]] = []
+    refusals: list[Exception] = []
+    lock = threading.Lock()
+
+    def ask() -> None:
+        barrier.wait()
+        try:
+            answer = dp.run_dp_query(
+                portal,
+                actor="operator",
+                grant_id=grant_id,
+                query={"kind": "sum", "column": "payment", "epsilon": "0.03"},
+            )
+        except Exception as exc:  # collected and checked below
+            with lock:
+                refusals.append(exc)
+        else:
+            with lock:
+                answers.append(answer)
+
+    threads = [threading.Thread(target=ask) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 33  # 0.01 + 33 × 0.03 = 1.0
+    assert all(isinstance(e, ledger.BudgetExhausted) for e in refusals) and len(refusals) == 17
+    assert ledger.balance(portal.engine, grant_id).spent == Decimal("1")
+    recorded = events(portal, "dp.query")
+    assert len(recorded) == 34
+    assert {e.details["answer_hash"] for e in recorded} >= {a["answer_hash"] for a in answers}
+    assert len(events(portal, "dp.query.refused")) == 17
+    assert all(c.answer_hash for c in ledger.charges(portal.engine, grant_id))
