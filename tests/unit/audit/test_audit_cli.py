@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,21 @@ def test_user_errors_are_one_line(data_dir: Path) -> None:
     assert (bad.returncode, bad.stderr) == (2, "pds: error: --details must be a JSON object\n")
     bad = pds(data_dir, "proof", "--index", "0", "--old-size", "7", "--json", ok=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_a_checkpoint_verifies_with_openssl_and_the_published_pem(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    pds(data_dir, "append", "--type", "a.b", "--actor", "u")
+    note = pds(data_dir, "checkpoint").stdout
+    (tmp_path / "public.pem").write_text(pds(data_dir, "vkey", "--pem").stdout)
+    body, _, signatures = note.rpartition("\n\n")
+    (tmp_path / "body").write_text(body + "\n")
+    (tmp_path / "sig").write_bytes(base64.b64decode(signatures.split()[-1])[4:])
+    command = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public.pem", "-rawin"]
+    command += ["-in", "body", "-sigfile", "sig"]
+    ok = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert ok.returncode == 0 and "Verified Successfully" in ok.stdout
+    (tmp_path / "body").write_text(body.replace("\n1\n", "\n2\n") + "\n")
+    assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode != 0
