@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import logging
 import multiprocessing
 import os
 import threading
@@ -24,6 +25,7 @@ from typing import Any
 
 from audit import keys
 from audit.checkpoint import Checkpoint, NoteSigner
+from audit.config import AuditSettings
 from audit.events import KEY_ROTATED, TAIL_RECOVERED, AuditEvent
 from audit.exceptions import Error, ForkError, IntegrityError, NotFound, VerificationError
 from audit.hasher import EMPTY_ROOT, hash_leaf
@@ -38,6 +40,8 @@ BLOCK = 1 << 16
 PARALLEL_BYTES = 64 << 20
 """Verify logs larger than this in parallel, one process per core."""
 MAX_WORKERS = 4
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,13 +101,18 @@ class AuditLog:
         directory: Path,
         *,
         origin: str = "pds.local/audit",
-        checkpoint_seconds: float = 60.0,
+        checkpoint_seconds: float | None = None,
     ) -> AuditLog:
         """Open the log in ``directory``; create it, its keys (0600) and an empty log if missing.
+
+        After an append, a checkpoint is signed when the last one is older than
+        ``checkpoint_seconds`` (default ``PDS_AUDIT_CHECKPOINT_SECONDS``, 60).
 
         A torn tail left by a crash is cut off (and kept under ``recovered/``) unless that would
         drop entries covered by a signed checkpoint, which raises ``IntegrityError`` instead.
         """
+        if checkpoint_seconds is None:
+            checkpoint_seconds = AuditSettings().audit_checkpoint_seconds
         files = LogFiles(Path(directory))
         files.create()
         log = cls(files, origin, checkpoint_seconds)
@@ -215,6 +224,8 @@ class AuditLog:
         return recovered or None
 
     def _refresh(self) -> None:
+        if self._closed:
+            raise Error("the audit log is closed")
         with self._io, self._files.locked(exclusive=False):
             self._catch_up(exclusive=False)
 
@@ -272,12 +283,20 @@ class AuditLog:
                 indices = self._write([p for b in batches for p in b.payloads])
                 self.group_commits += 1
                 if time.monotonic() - self._last_signed >= self._checkpoint_seconds:
-                    self._sign_locked()
+                    self._sign_in_passing()
             for b in batches:
                 b.indices, indices = indices[: len(b.payloads)], indices[len(b.payloads) :]
         except BaseException as exc:
             for b in batches:
                 b.error = exc
+
+    def _sign_in_passing(self) -> None:
+        """The periodic checkpoint after an append: the entries are durable whatever happens."""
+        try:
+            self._sign_locked()
+        except Error:
+            self._last_signed = time.monotonic()  # try again after the next interval
+            _logger.exception("could not sign the periodic checkpoint of the audit log")
 
     def _check_writable(self) -> None:
         if self._closed:

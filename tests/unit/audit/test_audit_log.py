@@ -207,3 +207,29 @@ def test_entries_and_proofs_outside_the_log_are_not_found(log: AuditLog) -> None
         log.checkpoint_at(7)
     with pytest.raises(NotFound):
         log.consistency_proof(0, 2)
+
+
+def test_checkpoints_are_signed_periodically_as_configured(
+    log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PDS_AUDIT_CHECKPOINT_SECONDS", "0")
+    log = AuditLog.open(log_dir)
+    log.append(event(0))
+    log.append(event(1))
+    assert [c.size for c in log.checkpoints] == [0, 1, 2]
+    log.close()
+
+
+def test_a_failed_periodic_signature_does_not_fail_the_append(
+    log_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = AuditLog.open(log_dir, checkpoint_seconds=0)
+    os.chmod(log_dir / "keys" / "signing.key", 0o640)
+    assert log.append(event(0)) == 0  # durable even though it could not be signed
+    assert "could not sign the periodic checkpoint" in caplog.text
+    assert log.size == 1 and [c.size for c in log.checkpoints] == [0]
+    with pytest.raises(KeyFileError):
+        log.checkpoint()
+    os.chmod(log_dir / "keys" / "signing.key", 0o600)
+    log.close()
+    assert verify_directory(log_dir).signed_size == 1
