@@ -123,3 +123,35 @@ def test_count_answers_carry_the_advertised_noise() -> None:
     noise = noise - 5_000
     assert stats.kstest(geometric_pit(noise, 0.7, 1), "uniform").pvalue > ACCEPT
     assert stats.kstest(geometric_pit(noise, 0.7 * 1.3, 1), "uniform").pvalue < ACCEPT
+
+
+@pytest.mark.parametrize("kind", ["sum", "mean", "variance", "quantile"])
+def test_advertised_intervals_cover_the_truth(kind: str) -> None:
+    """At least 95% of answers fall within ``ci95`` of the exact value of the clipped data."""
+    schema = DPSchema.from_dict(
+        {"columns": {"x": {"type": "numeric", "lower": 0, "upper": 100}}, "quantile_grid": 100}
+    )
+    x = np.random.default_rng(8).gamma(3.0, 12.0, 2_000)
+    frame = DPFrame(pl.DataFrame({"x": x}), schema)
+    clipped = np.clip(x, 0, 100)
+    query = DPQuery.parse(
+        {
+            "kind": kind,
+            "column": "x",
+            "epsilon": "0.2",
+            **({"q": 0.5} if kind == "quantile" else {}),
+        }
+    )
+    rng = np.random.RandomState(21)
+    trials = 600
+    covered = 0
+    for _ in range(trials):
+        result = run_query(frame, schema, query, random_state=rng)
+        assert isinstance(result.value, float)
+        if kind == "quantile":
+            error = abs(float(np.sum(clipped < result.value)) - 0.5 * len(x))
+            covered += error <= result.ci95 + float(np.sum(np.abs(clipped - result.value) < 1))
+            continue
+        truth = {"sum": clipped.sum(), "mean": clipped.mean(), "variance": clipped.var()}[kind]
+        covered += abs(result.value - truth) <= result.ci95
+    assert covered / trials >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / trials)
