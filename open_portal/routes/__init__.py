@@ -1,6 +1,16 @@
 """One router per resource."""
 
-from open_portal.routes import admin, applications, audit, auth, catalog, ckan, grants, pages
+from open_portal.routes import (
+    admin,
+    applications,
+    audit,
+    auth,
+    catalog,
+    ckan,
+    exports,
+    grants,
+    pages,
+)
 
 ROUTERS = [
     pages.router,
@@ -9,6 +19,7 @@ ROUTERS = [
     ckan.router,
     applications.router,
     grants.router,
+    exports.router,
     audit.router,
     admin.router,
 ]
