@@ -155,6 +155,10 @@ class SandboxSpawner(LocalProcessSpawner):
     def _default_server_token_scopes(self) -> list[str]:
         return ["users:activity!user", "access:servers!server", "access:services!service=portal"]
 
+    @default("default_url")
+    def _default_default_url(self) -> str:
+        return "/lab"
+
     @default("start_timeout")
     def _default_start_timeout(self) -> int:
         return 120
@@ -473,9 +477,9 @@ class SandboxSpawner(LocalProcessSpawner):
         grant_id = self.grant_id or self.name
         layout = self.layout(grant_id)
         group = cgroups.cgroup_for(self.cgroup_parent, layout.cgroup_name)
-        if not now and self.pid:
+        if not now and self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, signal.SIGTERM)
             deadline = time.monotonic() + self.stop_grace
             while time.monotonic() < deadline and await super().poll() is None:
                 await asyncio.sleep(0.05)
