@@ -1,7 +1,8 @@
 """The client used inside a workspace: the grant's datasets, DP queries, exports, budget.
 
 Standard library and polars only; it talks to the portal through the Unix socket bridged into
-the workspace (``$PDS_PORTAL_SOCKET``), authenticated with the server's ``$JUPYTERHUB_API_TOKEN``.
+the workspace (``$PDS_PORTAL_SOCKET``; on Kubernetes ``$PDS_PORTAL_URL``), authenticated with the
+server's ``$JUPYTERHUB_API_TOKEN``.
 Nothing it sends is trusted by the portal: export requests name files in ``~/outbox``, which
 the portal copies and checks itself.
 
@@ -21,7 +22,7 @@ import socket
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from sandbox.exceptions import Error
 
@@ -70,9 +71,21 @@ def grant_id() -> str:
     return value
 
 
-def _request(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _connection() -> tuple[http.client.HTTPConnection, str]:
+    """The portal connection: ``$PDS_PORTAL_URL`` (Kubernetes) or the bridged Unix socket."""
+    timeout = float(os.environ.get("PDS_CLIENT_TIMEOUT", 60))
+    url = os.environ.get("PDS_PORTAL_URL")
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme != "http" or not parsed.hostname:
+            raise ClientError(f"PDS_PORTAL_URL must be http://host:port, not {url!r}")
+        return http.client.HTTPConnection(parsed.hostname, parsed.port or 80, timeout=timeout), url
     sock_path = os.environ.get("PDS_PORTAL_SOCKET", DEFAULT_SOCKET)
-    conn = _UnixHTTPConnection(sock_path, timeout=float(os.environ.get("PDS_CLIENT_TIMEOUT", 60)))
+    return _UnixHTTPConnection(sock_path, timeout=timeout), sock_path
+
+
+def _request(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    conn, where = _connection()
     headers = {
         "Authorization": f"token {os.environ.get('JUPYTERHUB_API_TOKEN', '')}",
         "Accept": "application/json",
@@ -88,7 +101,7 @@ def _request(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = conn.getresponse()
         text = response.read().decode("utf-8", errors="replace")
     except OSError as e:
-        raise ClientError(f"cannot reach the portal through {sock_path}: {e}") from e
+        raise ClientError(f"cannot reach the portal through {where}: {e}") from e
     finally:
         conn.close()
     if response.status >= 400:

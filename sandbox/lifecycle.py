@@ -54,20 +54,30 @@ class DestroyedWorkspace:
 
 
 def stop_workspace(
-    hub_api_url: str, token: str, user: str, grant_id: str, *, timeout: float = 60.0
+    hub_api_url: str,
+    token: str,
+    user: str,
+    grant_id: str,
+    *,
+    remove: bool = False,
+    timeout: float = 60.0,
 ) -> bool:
     """Stop the named server ``grant_id`` of ``user`` through the hub's REST API.
 
+    ``remove`` also deletes the named server from the hub (on Kubernetes this deletes its PVC).
     Returns True if a server was running and is now stopped, False if none was running.
     """
     base = hub_api_url.rstrip("/")
     url = f"{base}/users/{quote(user, safe='')}/servers/{quote(grant_id, safe='')}"
     headers = {"Authorization": f"token {token}"}
     with httpx.Client(timeout=timeout) as http:
-        if not _running(http, base, user, grant_id, headers):
+        running = _running(http, base, user, grant_id, headers)
+        if not running and not remove:
             return False
-        response = http.delete(url, headers=headers)
-        if response.status_code == 404:
+        response = http.request(
+            "DELETE", url, headers=headers, json={"remove": True} if remove else None
+        )
+        if response.status_code == 404 or not running:
             return False
         if response.status_code not in (202, 204):
             raise Error(f"hub refused to stop {user}/{grant_id}: {response.status_code}")
@@ -114,7 +124,7 @@ def destroy_workspace(
         run_root or settings.workspace_run_dir,
     )
     if hub_api_url and token and user:
-        stop_workspace(hub_api_url, token, user, grant_id)
+        stop_workspace(hub_api_url, token, user, grant_id, remove=True)
     group = cgroups.cgroup_for(cgroup_parent, layout.cgroup_name)
     with contextlib.suppress(FileNotFoundError):
         cgroups.kill_all(group)
