@@ -82,7 +82,8 @@ class RecordFile:
         return len(self.magic)
 
     def size(self) -> int:
-        return os.fstat(self._append_fd()).st_size
+        """The file's size in bytes (a reader needs no write access)."""
+        return os.stat(self.path).st_size
 
     def scan(
         self, offset: int | None = None, end: int | None = None

@@ -233,3 +233,35 @@ def test_a_failed_periodic_signature_does_not_fail_the_append(
     os.chmod(log_dir / "keys" / "signing.key", 0o600)
     log.close()
     assert verify_directory(log_dir).signed_size == 1
+
+
+def test_a_rotation_cut_short_by_a_crash_changes_nothing(log_dir: Path) -> None:
+    from audit.keys import new_signing_key
+
+    log = AuditLog.open(log_dir, origin="test.pds/audit")
+    log.append(event(0))
+    old_vkey = log.vkey()
+    # the first steps of rotate_key, then the process dies before the co-signed checkpoint
+    new, private = new_signing_key("test.pds/audit")
+    with log._files.locked(exclusive=True):
+        log._files.write_next_signing_key(private)
+        log._write(
+            [
+                AuditEvent(
+                    type=KEY_ROTATED,
+                    actor="admin",
+                    details={"old_vkey": old_vkey, "new_vkey": new.verifier.vkey},
+                ).canonical_json()
+            ]
+        )
+    log._files.close()
+
+    again = AuditLog.open(log_dir, origin="test.pds/audit")
+    assert again.vkey() == old_vkey
+    assert not (log_dir / "keys" / "signing.key.next").exists()
+    again.append(event(2))
+    again.close()
+    report = verify_directory(log_dir, old_vkey)
+    assert (report.size, report.key_rotations) == (3, 0)
+    with pytest.raises(VerificationError, match="not signed by the trusted key"):
+        verify_directory(log_dir, new.verifier.vkey)
