@@ -331,6 +331,8 @@ class AuditLog:
 
         Refuses (``ForkError``) when the tree does not extend the last signed checkpoint.
         """
+        if not extra:
+            self._finish_rotation()  # another process may have died while rotating
         size = self._tree.size
         latest = self._checkpoints[-1] if self._checkpoints else None
         if latest is not None and latest.size == size and not extra:

@@ -265,3 +265,29 @@ def test_a_rotation_cut_short_by_a_crash_changes_nothing(log_dir: Path) -> None:
     assert (report.size, report.key_rotations) == (3, 0)
     with pytest.raises(VerificationError, match="not signed by the trusted key"):
         verify_directory(log_dir, new.verifier.vkey)
+
+
+def test_a_rotation_signed_but_not_promoted_is_finished_by_any_process(log_dir: Path) -> None:
+    from audit.keys import new_signing_key
+
+    rotating = AuditLog.open(log_dir, origin="test.pds/audit")
+    other = AuditLog.open(log_dir, origin="test.pds/audit")  # another process, already open
+    rotating.append(event(0))
+    old_vkey = rotating.vkey()
+    new, private = new_signing_key("test.pds/audit")
+    with rotating._files.locked(exclusive=True):  # rotate_key up to the co-signed checkpoint
+        rotating._catch_up(exclusive=True)
+        rotating._files.write_next_signing_key(private)
+        details = {"old_vkey": old_vkey, "new_vkey": new.verifier.vkey}
+        rotating._write([AuditEvent(type=KEY_ROTATED, actor="a", details=details).canonical_json()])
+        rotating._sign_locked(extra=[new])
+    rotating._files.close()  # ... and dies before replacing the key files
+
+    other.append(event(2))
+    note = other.checkpoint()
+    assert other.vkey() == new.verifier.vkey
+    assert verify_evidence(other.evidence(2), new.verifier.vkey).details["n"] == 2
+    assert note.count("\n— ") == 1
+    other.close()
+    for key in (old_vkey, new.verifier.vkey):
+        assert verify_directory(log_dir, key).key_rotations == 1
