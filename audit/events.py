@@ -48,6 +48,10 @@ class AuditEvent:
         object.__setattr__(self, "details", _normalize(dict(self.details)))
         object.__setattr__(self, "_canonical", None)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) through the JSON form: the details are a read-only mapping."""
+        return (AuditEvent.from_dict, (self.to_dict(),))
+
     def to_dict(self) -> dict[str, Any]:
         """The event as a JSON-ready dict (the time as RFC 3339 UTC with microseconds)."""
         return {

@@ -140,3 +140,13 @@ def test_details_cannot_be_changed_after_the_fact() -> None:
     assert event.details["files"] == ("a.csv",)
     with pytest.raises(TypeError):
         event.details["files"] = []  # type: ignore[index]
+
+
+def test_events_pickle_and_copy() -> None:
+    import copy
+    import pickle
+
+    event = AuditEvent(type="t", actor="a", subject="grant:1", details={"k": [1, {"x": "y"}]})
+    assert pickle.loads(pickle.dumps(event)) == event
+    assert copy.deepcopy(event) == event
+    assert copy.deepcopy(event).canonical_json() == event.canonical_json()
