@@ -20,6 +20,7 @@ With ``random_state=None`` diffprivlib draws from ``secrets.SystemRandom``; an i
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,7 @@ def noisy_counts(
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def snapping_error(
     epsilon: float, sensitivity: float, lower: float, upper: float, alpha: float = ALPHA
 ) -> tuple[float, float]:
@@ -84,13 +86,7 @@ def snapping_error(
     The noise is Laplace with scale Δ/ε_eff, then rounded to a multiple of Λ·Δ (Λ the smallest
     power of two at least 1/ε_eff), which adds at most Λ·Δ/2.
     """
-    return _snapping_error(
-        Snapping(epsilon=epsilon, sensitivity=sensitivity, lower=lower, upper=upper), alpha
-    )
-
-
-def _snapping_error(mech: Snapping, alpha: float) -> tuple[float, float]:
-    sensitivity = mech.sensitivity
+    mech = Snapping(epsilon=epsilon, sensitivity=sensitivity, lower=lower, upper=upper)
     scale = 1.0 / mech.effective_epsilon()
     grid = Snapping._get_nearest_power_of_2(scale) * sensitivity
     laplace_scale = scale * sensitivity
@@ -116,7 +112,7 @@ def noisy_sums(
         upper=upper,
         random_state=random_state,
     )
-    std, half = _snapping_error(mech, alpha)
+    std, half = snapping_error(epsilon, sensitivity, lower, upper, alpha)
     return Released(
         values=[float(mech.randomise(float(v))) for v in values],
         std=std,
