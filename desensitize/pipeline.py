@@ -53,15 +53,18 @@ def _column_entries(policy: Policy, scan: TableScan) -> list[dict[str, Any]]:
     return entries
 
 
-def _residual(out: Path, policy: Policy) -> list[dict[str, Any]]:
-    """Personal data the output still holds in a sample, except where the policy keeps it."""
-    sample = read_table(out).head(settings().sample_rows).collect()
+# Columns whose output is personal-data free by construction (pseudonyms are hex digests).
+CLEAN_BY_CONSTRUCTION = {Action.DROP, Action.PSEUDONYMIZE, Action.REDACT, Action.KEEP}
+
+
+def _residual(out: Path, policy: Policy, columns: list[str]) -> list[dict[str, Any]]:
+    """Personal data that masked or generalized columns still hold, in a sample of the output."""
+    checked = [c for c in columns if policy.rule(c).action not in CLEAN_BY_CONSTRUCTION]
+    if not checked:
+        return []
+    sample = read_table(out).select(checked).head(settings().sample_rows).collect()
     found = scan_frame(sample.with_columns(pl.all().cast(pl.String)))
-    return [
-        {"name": c.name, "entity": c.entity, "share": c.share}
-        for c in found.identifiers
-        if policy.rule(c.name).action != Action.KEEP
-    ]
+    return [{"name": c.name, "entity": c.entity, "share": c.share} for c in found.identifiers]
 
 
 def _progress(total: int) -> tuple[Callable[[pl.DataFrame], pl.DataFrame], tqdm[Any]]:
@@ -139,7 +142,7 @@ def desensitize_table(
                 quasi_identifiers=quasi,
                 risk_before=before.to_json() if before else {},
                 risk_after=after.to_json() if after else {},
-                residual=_residual(tmp_out, policy),
+                residual=_residual(tmp_out, policy, names),
                 created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             )
             tmp_report.write_text(report.dumps(), encoding="utf-8")

@@ -95,48 +95,63 @@ def _shape(values: pl.Series, dtype: pl.DataType) -> str:
     return "text"
 
 
-def scan_column(name: str, column: pl.Series, dtype: pl.DataType) -> ColumnFinding:
-    """The finding for one sampled column."""
-    values = column.cast(pl.String).str.strip_chars().drop_nulls()
-    values = values.filter(values != "")
-    shape = _shape(values, dtype)
-    if shape == "empty":
-        return ColumnFinding(name, None, 0.0, 0.0, shape)
-    frame = pl.DataFrame({"v": values})
-    shares = (
-        frame.lazy()
-        .select(
-            vectorized.cell_is(entity, pl.col("v")).mean().alias(entity)
-            for entity in vectorized.CELL_RULES
+def _rule_shares(values: dict[str, pl.Series]) -> dict[str, dict[str, float]]:
+    """For each column, the share of its values that each whole-cell rule accepts (one query, so
+    that every pattern is compiled and run once)."""
+    long = (
+        pl.concat(
+            [pl.DataFrame({"column": name, "v": v}) for name, v in values.items() if v.len()],
+            how="vertical",
         )
-        .collect()
-        .row(0, named=True)
+        if any(v.len() for v in values.values())
+        else pl.DataFrame({"column": [], "v": []}, schema={"column": pl.String, "v": pl.String})
     )
-    entity, share = max(shares.items(), key=lambda item: (item[1], CONFIDENCE[item[0]]))
-    if share >= settings().min_share:
-        score = round(share * CONFIDENCE[entity], 3)
-        shape = "text" if shape == "free_text" else shape
-        return ColumnFinding(name, entity, score, round(share, 3), shape)
-    if shape == "free_text":
-        redacted = vectorized.redact_series(values)
-        changed = _mean(redacted != values)
-        inside = Counter(t for tags in redacted.str.extract_all(TAG).to_list() for t in tags or [])
-        counts = {k[1:-1]: n for k, n in inside.most_common()}
-        if changed >= settings().text_min_share and counts:
-            commonest = next(iter(counts))
-            return ColumnFinding(
-                name, commonest, round(changed, 3), round(changed, 3), shape, counts
-            )
-        return ColumnFinding(name, None, 0.0, round(changed, 3), shape, counts)
-    return ColumnFinding(name, None, 0.0, round(share, 3), shape)
+    shares = (
+        long.lazy()
+        .group_by("column")
+        .agg(vectorized.cell_is(e, pl.col("v")).mean().alias(e) for e in vectorized.CELL_RULES)
+        .collect()
+    )
+    return {row.pop("column"): row for row in shares.to_dicts()}
+
+
+def _free_text_finding(name: str, values: pl.Series, shape: str) -> ColumnFinding:
+    redacted = vectorized.redact_series(values)
+    changed = _mean(redacted != values)
+    inside = Counter(t for tags in redacted.str.extract_all(TAG).to_list() for t in tags or [])
+    counts = {k[1:-1]: n for k, n in inside.most_common()}
+    if changed >= settings().text_min_share and counts:
+        share = round(changed, 3)
+        return ColumnFinding(name, next(iter(counts)), share, share, shape, counts)
+    return ColumnFinding(name, None, 0.0, round(changed, 3), shape, counts)
 
 
 def scan_frame(frame: pl.DataFrame) -> TableScan:
     """Scan an in-memory sample."""
-    return TableScan(
-        [scan_column(n, frame.get_column(n), frame.schema[n]) for n in frame.columns],
-        frame.height,
-    )
+    values: dict[str, pl.Series] = {}
+    for name in frame.columns:
+        column = frame.get_column(name).cast(pl.String).str.strip_chars().drop_nulls()
+        values[name] = column.filter(column != "")
+    shares = _rule_shares(values)
+    findings = []
+    for name in frame.columns:
+        shape = _shape(values[name], frame.schema[name])
+        if shape == "empty":
+            findings.append(ColumnFinding(name, None, 0.0, 0.0, shape))
+            continue
+        entity, share = max(
+            shares[name].items(), key=lambda item: (item[1] or 0.0, CONFIDENCE[item[0]])
+        )
+        share = share or 0.0
+        if share >= settings().min_share:
+            score = round(share * CONFIDENCE[entity], 3)
+            shape = "text" if shape == "free_text" else shape
+            findings.append(ColumnFinding(name, entity, score, round(share, 3), shape))
+        elif shape == "free_text":
+            findings.append(_free_text_finding(name, values[name], shape))
+        else:
+            findings.append(ColumnFinding(name, None, 0.0, round(share, 3), shape))
+    return TableScan(findings, frame.height)
 
 
 def scan_table(path: Path, *, sample_rows: int | None = None) -> TableScan:

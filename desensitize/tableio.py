@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from desensitize.exceptions import UnreadableFileError
 
@@ -17,6 +19,72 @@ CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 OUTPUT_SUFFIXES = {".csv", ".parquet"}
+
+
+CSV_BLOCK_BYTES = 16 << 20
+
+
+def _record_end(data: bytes) -> int:
+    """The end of the last whole CSV record in ``data`` (a newline outside quotes), or 0."""
+    end = len(data)
+    while True:
+        end = data.rfind(b"\n", 0, end)
+        if end < 0:
+            return 0
+        if data.count(b'"', 0, end) % 2 == 0:
+            return end + 1
+
+
+def _csv_blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
+    """The records of a CSV file after its header, in blocks of about ``block_bytes``."""
+    with path.open("rb") as f:
+        f.readline()
+        rest = b""
+        while True:
+            data = f.read(block_bytes)
+            if not data:
+                if rest:
+                    yield rest
+                return
+            data = rest + data
+            end = _record_end(data)
+            if end == 0:
+                rest = data
+                continue
+            yield data[:end]
+            rest = data[end:]
+
+
+def stream_csv(
+    path: Path, *, separator: str = ",", block_bytes: int = CSV_BLOCK_BYTES
+) -> pl.LazyFrame:
+    """A CSV file as a LazyFrame of text columns read block by block, never mapped whole into
+    memory: its memory use does not grow with the file."""
+    with path.open("rb") as f:
+        header = f.readline()
+    names = pl.read_csv(io.BytesIO(header), separator=separator, infer_schema=False).columns
+    schema = dict.fromkeys(names, pl.String)
+
+    def source(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, _: int | None
+    ) -> Iterator[pl.DataFrame]:
+        left = n_rows
+        for block in _csv_blocks(path, block_bytes):
+            frame = pl.read_csv(
+                io.BytesIO(header + block), separator=separator, schema=schema, encoding="utf8"
+            )
+            if with_columns:
+                frame = frame.select(with_columns)
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            if left is not None:
+                frame = frame.head(left)
+                left -= frame.height
+            yield frame
+            if left is not None and left <= 0:
+                return
+
+    return register_io_source(source, schema=schema)
 
 
 def _first_error_line(exc: BaseException) -> str:
@@ -35,12 +103,7 @@ def read_table(path: Path) -> pl.LazyFrame:
         raise UnreadableFileError(f"{path}: no such file")
     try:
         if suffix in CSV_SUFFIXES:
-            frame = pl.scan_csv(
-                path,
-                separator="\t" if suffix == ".tsv" else ",",
-                infer_schema=False,
-                encoding="utf8",
-            )
+            frame = stream_csv(path, separator="\t" if suffix == ".tsv" else ",")
         elif suffix in PARQUET_SUFFIXES:
             frame = pl.scan_parquet(path)
         elif suffix in EXCEL_SUFFIXES:

@@ -23,7 +23,14 @@ from desensitize.checksums import (
     USCC_ALPHABET,
     USCC_WEIGHTS,
 )
-from desensitize.lexicon import NAME_STOPS, NAME_TRIGGERS, NOT_NAMES, PLATE_PROVINCES
+from desensitize.lexicon import (
+    DOUBLE_SURNAMES,
+    NAME_STOPS,
+    NAME_TRIGGERS,
+    NOT_NAMES,
+    PLATE_PROVINCES,
+    SINGLE_SURNAMES,
+)
 from desensitize.recognizers.cn.address import ADDRESS
 from desensitize.recognizers.cn.bank_card import SPACED_CARD
 from desensitize.recognizers.cn.license_plate import PLATE
@@ -64,7 +71,7 @@ def _digits_of(number: pl.Expr, count: int) -> list[pl.Expr]:
 def is_id_number(e: pl.Expr) -> pl.Expr:
     """GB 11643: shape, MOD 11-2 check character and a real birth date from 1900 to today."""
     shaped = e.str.contains(ID_SHAPE)
-    first17 = pl.when(shaped).then(e.str.slice(0, 17)).cast(pl.UInt64, strict=False)
+    first17 = e.str.slice(0, 17).cast(pl.UInt64, strict=False)
     total = pl.sum_horizontal(
         d * w for d, w in zip(_digits_of(first17, 17), ID_WEIGHTS, strict=True)
     )
@@ -90,7 +97,7 @@ def is_uscc(e: pl.Expr) -> pl.Expr:
     values = {c: i for i, c in enumerate(USCC_ALPHABET)}
     base36 = {c: int(c, 36) for c in USCC_ALPHABET}
     shaped = e.str.contains(USCC_SHAPE)
-    code = pl.when(shaped).then(e)
+    code = e
 
     def value(i: int, table: dict[str, int]) -> pl.Expr:
         return code.str.slice(i, 1).replace_strict(table, default=None, return_dtype=pl.Int32)
@@ -121,9 +128,9 @@ def luhn_ok(digits: pl.Expr) -> pl.Expr:
 def is_bank_card(e: pl.Expr) -> pl.Expr:
     """A known card scheme's prefix and length, Luhn, and not a valid ID number."""
     digits = e.str.replace_all("[ -]", "")
-    schemed = digits.str.contains(CARD_SCHEME)
-    digits = pl.when(schemed).then(digits)
-    return (schemed & luhn_ok(digits) & ~is_id_number(digits)).fill_null(False)
+    return (digits.str.contains(CARD_SCHEME) & luhn_ok(digits) & ~is_id_number(digits)).fill_null(
+        False
+    )
 
 
 def is_mobile(e: pl.Expr) -> pl.Expr:
@@ -233,6 +240,11 @@ NAME_IN_TEXT = (
 # characters, and a found name is marked by one: to the name rule they still read as Chinese text.
 HIDDEN_WORDS = [chr(0x3400 + i) for i in range(len(NOT_NAMES))]
 NAME_MARK = "\u4db5"
+BOTH_SIDES = [w for w in NAME_STOPS if w in NAME_TRIGGERS]
+NAME_AFTER_NAME = (
+    f"{NAME_MARK}(?:[^\\p{{Han}}]|{_alternatives(tuple(BOTH_SIDES))})"
+    f"(?:{_alternatives(tuple(DOUBLE_SURNAMES))}|[{SINGLE_SURNAMES}])"
+)
 
 
 # Only pieces like these can be identifiers; the others are left as they are without a look.
@@ -272,14 +284,20 @@ def redact_identifiers(text: pl.Series) -> pl.Series:
     # An empty text has no pieces and so no group: it stays as it was.
     every_row = pl.DataFrame({"row": pl.arange(0, text.len(), dtype=pl.UInt32, eager=True)})
     redacted = every_row.join(rejoined, on="row", how="left", maintain_order="left")["piece"]
-    return redacted.zip_with(redacted.is_not_null(), text).alias(text.name)
+    keep = redacted.is_not_null() & text.is_not_null()
+    return redacted.zip_with(keep, text).alias(text.name)
 
 
 def redact_names(text: pl.Series) -> pl.Series:
     """Replace person names (surname, context before and after) inside free text."""
     hidden = text.str.replace_many(list(NOT_NAMES), HIDDEN_WORDS)
-    for _ in range(2):  # a name right after another one is found in the second pass
-        hidden = hidden.str.replace_all(NAME_IN_TEXT, "${1}" + NAME_MARK + "${3}")
+    hidden = hidden.str.replace_all(NAME_IN_TEXT, "${1}" + NAME_MARK + "${3}")
+    # A name right after another one lost its context to the first match: a second pass, only
+    # where a found name is followed by what may also come before a name, then a surname.
+    again = hidden.str.contains(NAME_AFTER_NAME).fill_null(False)
+    if again.any():
+        second = hidden.filter(again).str.replace_all(NAME_IN_TEXT, "${1}" + NAME_MARK + "${3}")
+        hidden = hidden.scatter(again.arg_true(), second)
     return hidden.str.replace_many([*HIDDEN_WORDS, NAME_MARK], [*NOT_NAMES, "<PERSON>"])
 
 
