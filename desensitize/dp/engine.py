@@ -23,7 +23,8 @@ from desensitize.dp.exceptions import SchemaError
 from desensitize.dp.query import DPQuery, Filter, FilterOp, QueryKind
 from desensitize.dp.schema import CategoricalColumn, DPSchema, NumericColumn
 
-#: Each part of a split ε is shaved by this factor so the float parts never add up to more than ε.
+#: ε (or each part of a split ε) is shaved by this factor, so that the floats handed to the
+#: mechanisms never add up to more than the decimal ε charged on the ledger.
 _SPLIT_MARGIN = 1.0 - 1e-12
 
 
@@ -201,7 +202,7 @@ def _count(lf: pl.LazyFrame, schema: DPSchema, query: DPQuery, rng: Any) -> DPRe
     exact = lf.select(expr.alias("n")).collect().item()
     out = mechanisms.noisy_counts(
         [exact],
-        epsilon=float(query.epsilon),
+        epsilon=_split(query.epsilon, 1),
         sensitivity=schema.max_contributions,
         random_state=rng,
     )
@@ -219,7 +220,7 @@ def _sum(lf: pl.LazyFrame, schema: DPSchema, query: DPQuery, rng: Any) -> DPResu
     lower, upper = _sum_bounds(schema, spec)
     out = mechanisms.noisy_sums(
         [exact],
-        epsilon=float(query.epsilon),
+        epsilon=_split(query.epsilon, 1),
         sensitivity=schema.max_contributions * spec.magnitude,
         lower=lower,
         upper=upper,
@@ -379,7 +380,10 @@ def _histogram(lf: pl.LazyFrame, schema: DPSchema, query: DPQuery, rng: Any) -> 
     bins = query.bins or schema.histogram_bins
     counts = _bin_counts(lf, query.column, spec.lower, spec.upper, bins)
     out = mechanisms.noisy_counts(
-        counts, epsilon=float(query.epsilon), sensitivity=schema.max_contributions, random_state=rng
+        counts,
+        epsilon=_split(query.epsilon, 1),
+        sensitivity=schema.max_contributions,
+        random_state=rng,
     )
     edges = np.linspace(spec.lower, spec.upper, bins + 1)
     value = [
@@ -416,7 +420,7 @@ def _grouped_counts(
     cells = _cells(schema, group_by)
     out = mechanisms.noisy_counts(
         [exact.get(c, 0) for c in cells],
-        epsilon=float(query.epsilon),
+        epsilon=_split(query.epsilon, 1),
         sensitivity=schema.max_contributions,
         random_state=rng,
     )
@@ -438,7 +442,7 @@ def _group_sum(lf: pl.LazyFrame, schema: DPSchema, query: DPQuery, rng: Any) -> 
     lower, upper = _sum_bounds(schema, spec)
     out = mechanisms.noisy_sums(
         [float(exact.get(c, 0.0) or 0.0) for c in cells],
-        epsilon=float(query.epsilon),
+        epsilon=_split(query.epsilon, 1),
         sensitivity=schema.max_contributions * spec.magnitude,
         lower=lower,
         upper=upper,
