@@ -13,6 +13,7 @@ from audit.proof import consistency_proof, inclusion_proof
 from audit.tree import MerkleTree
 from audit.verify import root_from_inclusion_proof, verify_consistency, verify_inclusion
 
+# No deadlines: these run on a shared machine, and timing is not the property under test.
 leaves_st = st.lists(st.binary(max_size=12), min_size=1, max_size=70)
 
 
@@ -20,6 +21,7 @@ def build(leaves: list[bytes]) -> MerkleTree:
     return MerkleTree(hash_leaf(leaf) for leaf in leaves)
 
 
+@settings(deadline=None)
 @given(leaves_st)
 def test_every_prefix_root_matches_the_reference(leaves: list[bytes]) -> None:
     tree = build(leaves)
@@ -27,6 +29,7 @@ def test_every_prefix_root_matches_the_reference(leaves: list[bytes]) -> None:
         assert tree.root(size) == mth(leaves[:size])
 
 
+@settings(deadline=None)
 @given(leaves_st, st.integers(min_value=1, max_value=9))
 def test_appending_in_any_chunks_gives_the_same_tree(leaves: list[bytes], chunk: int) -> None:
     tree = MerkleTree()
@@ -35,6 +38,7 @@ def test_appending_in_any_chunks_gives_the_same_tree(leaves: list[bytes], chunk:
     assert tree.root() == mth(leaves)
 
 
+@settings(deadline=None)
 @given(leaves_st, st.data())
 def test_inclusion_proofs_match_the_reference_and_verify(leaves: list[bytes], data) -> None:
     tree = build(leaves)
@@ -45,6 +49,7 @@ def test_inclusion_proofs_match_the_reference_and_verify(leaves: list[bytes], da
     verify_inclusion(index, size, hash_leaf(leaves[index]), built, mth(leaves[:size]))
 
 
+@settings(deadline=None)
 @given(leaves_st, st.data())
 def test_consistency_proofs_match_the_reference_and_verify(leaves: list[bytes], data) -> None:
     tree = build(leaves)
@@ -55,7 +60,7 @@ def test_consistency_proofs_match_the_reference_and_verify(leaves: list[bytes], 
     verify_consistency(old, new, mth(leaves[:old]), mth(leaves[:new]), built)
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(leaves_st, st.data())
 def test_a_flipped_bit_in_an_inclusion_proof_is_caught(leaves: list[bytes], data) -> None:
     tree = build(leaves)
@@ -73,7 +78,7 @@ def test_a_flipped_bit_in_an_inclusion_proof_is_caught(leaves: list[bytes], data
         verify_inclusion(index, size, tree.leaf_hash(index), built, tree.root())
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(leaves_st, st.data())
 def test_a_changed_history_is_not_consistent(leaves: list[bytes], data) -> None:
     new = len(leaves)
@@ -90,6 +95,7 @@ def test_a_changed_history_is_not_consistent(leaves: list[bytes], data) -> None:
         )
 
 
+@settings(deadline=None)
 @given(leaves_st, st.data())
 def test_a_proof_for_another_index_or_size_fails(leaves: list[bytes], data) -> None:
     tree = build(leaves)
@@ -119,6 +125,7 @@ def test_roots_of_large_trees_are_built_level_by_level() -> None:
     assert tree.root(512) == mth(leaves[:512])
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=0, max_value=4), st.lists(st.integers(0, 3), max_size=5), st.data())
 def test_blocks_hashed_elsewhere_give_the_same_tree(k: int, plan: list[int], data) -> None:
     block = 1 << k
