@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sandbox.exceptions import Error
@@ -63,6 +63,21 @@ async def resolve_grant(
     if result is not None and not isinstance(result, WorkspaceGrant):
         raise Error(f"grant provider returned {type(result).__name__}, not WorkspaceGrant")
     return result
+
+
+def refusal(grant: WorkspaceGrant | None, user_name: str, server_name: str) -> str | None:
+    """Why a workspace may not start for this grant (English and Chinese), or None if it may."""
+    if grant is None or grant.user != user_name or grant.grant_id != server_name:
+        return (
+            f"No active grant '{server_name}' for you: a workspace opens only for an approved "
+            f"grant. 没有您可用的授权「{server_name}」：工作空间仅对已批准的授权开放。"
+        )
+    if not grant.active:
+        return f"Grant '{server_name}' is not active. 授权「{server_name}」未生效。 {grant.reason}"
+    ends_at = grant.ends_at if grant.ends_at.tzinfo else grant.ends_at.replace(tzinfo=UTC)
+    if ends_at <= datetime.now(UTC):
+        return f"Grant '{server_name}' has ended. 授权「{server_name}」已到期。"
+    return None
 
 
 def grant_from_dict(data: dict[str, object]) -> WorkspaceGrant:

@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -28,6 +27,7 @@ from sandbox.grants import (
     WorkspaceGrant,
     WorkspaceLimits,
     load_provider,
+    refusal,
     resolve_grant,
 )
 from sandbox.relays import TcpToUnix, UnixToTcp, open_workspace_socket
@@ -204,9 +204,6 @@ class SandboxSpawner(LocalProcessSpawner):
             disk_bytes=self.disk_limit,
         )
 
-    def _refuse(self, message: str, reason: str) -> SpawnException:
-        return SpawnException(message, reason=reason, status_code=403)
-
     async def _check_grant(self) -> WorkspaceGrant:
         if not self.grant_provider:
             raise SpawnException(
@@ -216,23 +213,9 @@ class SandboxSpawner(LocalProcessSpawner):
             )
         provider = load_provider(self.grant_provider)
         grant = await resolve_grant(provider, self.user.name, self.name)
-        if grant is None or grant.user != self.user.name or grant.grant_id != self.name:
-            raise self._refuse(
-                f"No active grant '{self.name}' for you: a workspace opens only for an approved "
-                f"grant. 没有您可用的授权「{self.name}」：工作空间仅对已批准的授权开放。",
-                "no_grant",
-            )
-        if not grant.active:
-            raise self._refuse(
-                f"Grant '{self.name}' is not active. 授权「{self.name}」未生效。 {grant.reason}",
-                "grant_inactive",
-            )
-        ends_at = grant.ends_at if grant.ends_at.tzinfo else grant.ends_at.replace(tzinfo=UTC)
-        if ends_at <= datetime.now(UTC):
-            raise self._refuse(
-                f"Grant '{self.name}' has ended. 授权「{self.name}」已到期。",
-                "grant_ended",
-            )
+        why = refusal(grant, self.user.name, self.name)
+        if why is not None or grant is None:
+            raise SpawnException(why or "", reason="no_active_grant", status_code=403)
         return grant
 
     # ----- environment -------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""The same isolation on Kubernetes: a KubeSpawner pre-spawn hook and the workspace NetworkPolicy.
+
+The hook refuses a start without an active grant (as ``SandboxSpawner`` does), mounts the grant's
+release read-only from its claim (L2 only), and applies the grant's limits. The NetworkPolicy lets
+a workspace pod talk to the hub and the portal in the hub pod and to nothing else: no DNS, no
+internet, no other pod, no cloud metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from jupyterhub.spawner import SpawnException
+
+from sandbox.bwrap import RELEASE
+from sandbox.grants import GrantProvider, WorkspaceGrant, load_provider, refusal, resolve_grant
+
+RELEASE_CLAIM_TEMPLATE = "release-{grant_id}"
+SINGLEUSER_LABELS = {"component": "singleuser-server"}
+HUB_LABELS = {"component": "hub"}
+PROXY_LABELS = {"component": "proxy"}
+
+
+def apply_grant(spawner: Any, grant: WorkspaceGrant, portal_url: str) -> None:
+    """Set the release volume, limits and environment of a KubeSpawner for ``grant``."""
+    spawner.environment = {
+        **spawner.environment,
+        "PDS_GRANT_ID": grant.grant_id,
+        "PDS_GRANT_LEVEL": grant.level,
+        "PDS_GRANT_ENDS_AT": grant.ends_at.isoformat(),
+        "PDS_PORTAL_URL": portal_url,
+    }
+    if grant.level != "L3" and grant.release_dir is not None:
+        claim = RELEASE_CLAIM_TEMPLATE.format(grant_id=grant.grant_id)
+        spawner.volumes = _added(
+            spawner.volumes,
+            {"name": "release", "persistentVolumeClaim": {"claimName": claim, "readOnly": True}},
+        )
+        spawner.volume_mounts = _added(
+            spawner.volume_mounts, {"name": "release", "mountPath": RELEASE, "readOnly": True}
+        )
+        spawner.environment["PDS_RELEASE_DIR"] = RELEASE
+    if grant.limits is not None:
+        spawner.mem_limit = grant.limits.mem_bytes
+        spawner.mem_guarantee = min(spawner.mem_guarantee or 0, grant.limits.mem_bytes) or None
+        spawner.cpu_limit = grant.limits.cpu_fraction
+        spawner.storage_capacity = str(grant.limits.disk_bytes)
+        spawner.extra_resource_limits = {
+            **spawner.extra_resource_limits,
+            "ephemeral-storage": str(grant.limits.disk_bytes),
+        }
+
+
+def _added(collection: list[Any] | dict[str, Any], item: dict[str, Any]) -> Any:
+    """KubeSpawner takes volumes as a list or as a dict keyed by name; add to either."""
+    if isinstance(collection, dict):
+        return {**collection, item["name"]: item}
+    return [*collection, item]
+
+
+def make_pre_spawn_hook(
+    provider: str | GrantProvider, portal_url: str
+) -> Callable[[Any], Awaitable[None]]:
+    """A ``KubeSpawner.pre_spawn_hook`` that checks the grant and applies it."""
+
+    async def pre_spawn_hook(spawner: Any) -> None:
+        grant = await resolve_grant(load_provider(provider), spawner.user.name, spawner.name)
+        why = refusal(grant, spawner.user.name, spawner.name)
+        if why is not None or grant is None:
+            raise SpawnException(why or "", reason="no_active_grant", status_code=403)
+        apply_grant(spawner, grant, portal_url)
+
+    return pre_spawn_hook
+
+
+def network_policy(
+    namespace: str, *, hub_port: int = 8081, portal_port: int = 10101, server_port: int = 8888
+) -> dict[str, Any]:
+    """The NetworkPolicy of workspace pods (what Zero to JupyterHub renders from
+    ``docs/kubernetes/values.yaml``): ingress from the proxy and hub to the server port, egress to
+    the hub pod's API and portal ports only."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "singleuser", "namespace": namespace},
+        "spec": {
+            "podSelector": {"matchLabels": dict(SINGLEUSER_LABELS)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [
+                        {"podSelector": {"matchLabels": dict(PROXY_LABELS)}},
+                        {"podSelector": {"matchLabels": dict(HUB_LABELS)}},
+                    ],
+                    "ports": [{"port": server_port, "protocol": "TCP"}],
+                }
+            ],
+            "egress": [
+                {
+                    "to": [{"podSelector": {"matchLabels": dict(HUB_LABELS)}}],
+                    "ports": [
+                        {"port": hub_port, "protocol": "TCP"},
+                        {"port": portal_port, "protocol": "TCP"},
+                    ],
+                }
+            ],
+        },
+    }
