@@ -70,11 +70,14 @@ def main() -> None:
         print(f"pds: error: invalid setting: {' '.join(first[:3])}", file=sys.stderr)
         raise SystemExit(2) from None
     print(banner(settings, password), flush=True)
-    os.chdir(settings.data_dir)
+    # The hub's working directory holds only its own files: no directory there may shadow a
+    # package name (the data directory has an ``audit`` folder, for one).
+    workdir = settings.data_dir / "hub"
+    workdir.mkdir(exist_ok=True)
+    os.chdir(workdir)
+    hub = Path(sys.executable).with_name("jupyterhub")
     config = str(ROOT / "jupyterhub_config.py")
-    os.execv(
-        sys.executable, [sys.executable, "-m", "jupyterhub", "-f", config, "--log-level", "WARN"]
-    )
+    os.execv(str(hub), [str(hub), "-f", config, "--log-level", "WARN"])
 
 
 if __name__ == "__main__":
