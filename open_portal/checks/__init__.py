@@ -52,7 +52,7 @@ def run_checks(
 
     kind, results = filetypes.check(name, data, max_bytes=limits.max_file_bytes)
     text = extract_text(kind, data)
-    results.append(personal_data.check(text))
+    results.append(personal_data.check(name, kind, data))
     results.append(pseudonym_check.check(text, pseudonyms))
     results.extend(disclosure.check(kind, data, limits))
     return kind, results

@@ -9,35 +9,36 @@ from pathlib import Path
 
 from open_portal.checks import CheckResult
 
-TOKEN = re.compile(r"[A-Za-z0-9_\-+/=:.]{8,}")
-MIN_LENGTH = 8
+
+def _shape() -> re.Pattern[str]:
+    from desensitize.pseudonym import PSEUDONYM_HEX
+
+    return re.compile(rf"[0-9a-f]{{{PSEUDONYM_HEX}}}")
 
 
-def grant_pseudonyms(release_dir: Path, *, min_unique_share: float = 0.5) -> set[str]:
-    """The pseudonym values of a grant's release: the text columns of its files that hold
-    (nearly) one distinct value per record, as keyed pseudonyms of identifiers do."""
+def grant_pseudonyms(release_dir: Path) -> set[str]:
+    """The pseudonyms in a grant's release: every value of its text columns whose values all
+    have the shape of a keyed pseudonym (``desensitize.pseudonymize``)."""
     import polars as pl
 
+    shape = _shape()
     found: set[str] = set()
     if not release_dir.is_dir():
         return found
     for path in sorted(release_dir.glob("*.parquet")):
         frame = pl.read_parquet(path)
-        if frame.height == 0:
-            continue
         for name, dtype in frame.schema.items():
             if dtype != pl.String:
                 continue
-            column = frame.get_column(name).drop_nulls()
-            if column.n_unique() < min_unique_share * frame.height:
-                continue
-            found.update(v for v in column.unique().to_list() if len(v) >= MIN_LENGTH)
+            values = frame.get_column(name).drop_nulls().unique().to_list()
+            if values and all(shape.fullmatch(v) for v in values):
+                found.update(values)
     return found
 
 
 def check(text: str, pseudonyms: Collection[str]) -> CheckResult:
     known = pseudonyms if isinstance(pseudonyms, (set, frozenset)) else set(pseudonyms)
-    hits = sorted({t for t in TOKEN.findall(text) if t in known}) if known else []
+    hits = sorted({t for t in _shape().findall(text) if t in known}) if known else []
     if not hits:
         return CheckResult("pseudonyms", True, "no pseudonym of the grant", "未出现本授权的假名")
     return CheckResult(

@@ -10,6 +10,7 @@ import nbformat
 import polars as pl
 import pytest
 
+from desensitize import pseudonymize
 from open_portal.checks import Limits, run_checks
 from open_portal.checks.pseudonyms import grant_pseudonyms
 
@@ -198,16 +199,23 @@ def test_aggregates_without_contributions_are_noted() -> None:
 
 
 def test_pseudonyms_of_the_grant_are_found(tmp_path: Path) -> None:
-    pseudonyms = [f"pn_{i:08x}c0ffee" for i in range(30)]
-    pl.DataFrame({"person": pseudonyms, "district": ["西湖区", "上城区"] * 15}).write_parquet(
-        tmp_path / "tickets.parquet"
-    )
+    key = bytes(range(32))
+    people = [f"3301061990010{i:05d}" for i in range(30)]
+    pseudonyms = [pseudonymize(p, key) for p in people]
+    pl.DataFrame(
+        {
+            "caller": pseudonyms + pseudonyms[:5],  # repeated: one person, several tickets
+            "district": ["西湖区", "上城区", "滨江区", "拱墅区", "余杭区"] * 7,
+            "ticket": [f"{i:024x}" if i else "T-1" for i in range(35)],  # not all of that shape
+        }
+    ).write_parquet(tmp_path / "tickets.parquet")
     known = grant_pseudonyms(tmp_path)
-    assert known == set(pseudonyms)  # the district column repeats: not pseudonyms
-    leaked = f"person,score\n{pseudonyms[3]},1\n{pseudonyms[7]},2\n".encode()
+    assert known == set(pseudonyms)
+    leaked = f"caller,score\n{pseudonyms[3]},1\n{pseudonyms[7]},2\n".encode()
     found = failing("leak.csv", leaked, pseudonyms=known)
     assert found["pseudonyms"]["count"] == 2
     notebook_leak = notebook(f"'{pseudonyms[1]}'")
     assert failing("a.ipynb", notebook_leak, pseudonyms=known)["pseudonyms"]["count"] == 1
-    assert "pseudonyms" not in failing("ok.csv", b"district,n\nA,12\n", pseudonyms=known)
+    other_grant = pseudonymize(people[0], bytes(32))
+    assert "pseudonyms" not in failing("ok.txt", other_grant.encode(), pseudonyms=known)
     assert grant_pseudonyms(tmp_path / "missing") == set()
