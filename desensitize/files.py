@@ -12,7 +12,13 @@ import polars as pl
 
 from desensitize import vectorized
 from desensitize.exceptions import UnreadableFileError
-from desensitize.tableio import CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, read_table
+from desensitize.tableio import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    PARQUET_SUFFIXES,
+    read_table,
+    reading,
+)
 from desensitize.textscan import find_entities
 
 TEXT_SUFFIXES = {
@@ -53,7 +59,8 @@ def _in_text(text: str, location: str) -> Iterator[FileFinding]:
 
 
 def _in_table(path: Path) -> Iterator[FileFinding]:
-    frame = read_table(path).with_columns(pl.all().cast(pl.String)).collect()
+    with reading(path):
+        frame = read_table(path).with_columns(pl.all().cast(pl.String)).collect()
     for name in frame.columns:
         values = frame.get_column(name)
         flagged = (vectorized.redact_series(values) != values).fill_null(False)

@@ -11,7 +11,7 @@ import polars as pl
 
 from desensitize import vectorized
 from desensitize.config import settings
-from desensitize.tableio import as_text, read_table
+from desensitize.tableio import as_text, read_table, reading
 
 # How sure a match of each rule is: check digits are certain, formats less so.
 CONFIDENCE = {
@@ -159,7 +159,8 @@ def scan_table(path: Path, *, sample_rows: int | None = None) -> TableScan:
     n = sample_rows or settings().sample_rows
     frame = read_table(Path(path))
     schema = frame.collect_schema()
-    sample = frame.head(n).collect()
+    with reading(Path(path)):
+        sample = frame.head(n).collect()
     scan = scan_frame(as_text(sample.lazy()).collect())
     for finding in scan.columns:
         if finding.shape == "text" and schema[finding.name].is_numeric():

@@ -120,6 +120,15 @@ def read_table(path: Path) -> pl.LazyFrame:
     return frame
 
 
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn errors met while reading the table in ``path`` into :class:`UnreadableFileError`."""
+    try:
+        yield
+    except pl.exceptions.PolarsError as exc:
+        raise UnreadableFileError(f"{path}: cannot read table: {_first_error_line(exc)}") from exc
+
+
 def as_text(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Every column as text (for rules that read values as written)."""
     return frame.with_columns(pl.all().cast(pl.String))

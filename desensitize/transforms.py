@@ -61,7 +61,10 @@ def bin_numbers(frame: pl.LazyFrame, column: str, *, edges: list[float]) -> pl.L
     labels = [f"(-inf, {edges[0]:g}]"]
     labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(edges)]
     labels += [f"({edges[-1]:g}, inf)"]
-    return frame.with_columns(number.cut(edges, labels=labels).cast(pl.String).alias(column))
+    binned = pl.when(number.is_null()).then(pl.lit(None, dtype=pl.String))
+    for edge, label in zip(edges, labels, strict=False):
+        binned = binned.when(number <= edge).then(pl.lit(label))
+    return frame.with_columns(binned.otherwise(pl.lit(labels[-1])).alias(column))
 
 
 def truncate_dates(frame: pl.LazyFrame, column: str, *, unit: str) -> pl.LazyFrame:
@@ -101,6 +104,8 @@ def apply_rule(
         case Action.DROP:
             return frame.drop(column)
         case Action.MASK:
+            if entity is not None:  # "+86 138-1234-5678" is masked as "138****5678"
+                frame = frame.with_columns(normalized_identifier(pl.col(column), entity))
             return mask(frame, column, keep_first=rule.keep_first, keep_last=rule.keep_last)
         case Action.PSEUDONYMIZE:
             return pseudonymize(frame, column, key=key, entity=entity)
