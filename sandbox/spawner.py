@@ -319,12 +319,8 @@ class SandboxSpawner(LocalProcessSpawner):
         bwrap.write_etc(layout.etc, uid, gid)
         group = cgroups.create(self.cgroup_parent, layout.cgroup_name, limits)
         if grant.level != "L3" and grant.release_dir is not None:
+            files = release_files(grant.release_dir)
             mounts.bind_readonly(grant.release_dir, layout.release)
-            files = sorted(
-                str(p.relative_to(grant.release_dir))
-                for p in grant.release_dir.rglob("*")
-                if p.is_file()
-            )
             events.record(
                 events.DATA_MOUNTED,
                 actor=self.user.name,
@@ -497,6 +493,27 @@ class SandboxSpawner(LocalProcessSpawner):
             await relay.close()
         self._relays = []
         await asyncio.to_thread(_unmount_all, layout)
+
+
+def release_files(release: Path) -> list[str]:
+    """The files of a release, which the workspace account must be able to read."""
+    if not release.is_dir():
+        raise IsolationError(f"the release directory {release} does not exist")
+    files, unreadable = [], []
+    for path in sorted(release.rglob("*")):
+        mode = path.stat().st_mode
+        if (path.is_dir() and mode & 0o005 != 0o005) or (path.is_file() and not mode & 0o004):
+            unreadable.append(str(path.relative_to(release)))
+        if path.is_file():
+            files.append(str(path.relative_to(release)))
+    if release.stat().st_mode & 0o005 != 0o005:
+        unreadable.append(".")
+    if unreadable:
+        raise IsolationError(
+            "release files must be readable by others (files 0644, directories 0755): "
+            + ", ".join(unreadable[:5])
+        )
+    return files
 
 
 def _unmount_all(layout: WorkspaceLayout) -> None:

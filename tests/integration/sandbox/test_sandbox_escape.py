@@ -7,6 +7,7 @@ reached through the hub's proxy (kernels REST API and websocket).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import textwrap
 from collections.abc import Iterator
@@ -228,6 +229,46 @@ def test_no_network_out_no_dns_no_host_loopback(ws: SandboxEnv) -> None:
     assert got["internet"] == 101 and got["dns"] == 101  # ENETUNREACH
     assert got["resolve"] == "failed"
     assert got["interfaces"] == ["lo"]
+
+
+def test_host_unix_sockets_are_not_reachable(ws: SandboxEnv) -> None:
+    host_sock = ws.base / "host-service.sock"
+    abstract_name = f"pds-probe-{os.getpid()}"
+    listeners = [socket.socket(socket.AF_UNIX), socket.socket(socket.AF_UNIX)]
+    listeners[0].bind(str(host_sock))
+    host_sock.chmod(0o777)
+    listeners[1].bind("\0" + abstract_name)
+    for listener in listeners:
+        listener.listen()
+    try:
+        # both reachable on the host by anyone
+        for address in (str(host_sock), "\0" + abstract_name):
+            probe = socket.socket(socket.AF_UNIX)
+            probe.connect(address)
+            probe.close()
+        paths = [str(host_sock), "/run/postgresql/.s.PGSQL.5432", "/var/run/docker.sock"]
+        got = run(
+            ws,
+            f"""
+            import json, socket
+            result = {{}}
+            for path in {paths!r} + [chr(0) + {abstract_name!r}]:
+                s = socket.socket(socket.AF_UNIX)
+                try:
+                    s.connect(path)
+                    result[path.replace(chr(0), "@")] = "CONNECTED"
+                except OSError as e:
+                    result[path.replace(chr(0), "@")] = e.errno
+                finally:
+                    s.close()
+            print(json.dumps(result))
+            """,
+        )
+    finally:
+        for listener in listeners:
+            listener.close()
+    assert len(got) == 4
+    assert all(v != "CONNECTED" for v in got.values()), got
 
 
 def test_memory_limit_kills_an_allocation_past_it(ws: SandboxEnv) -> None:
