@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from open_portal import ledger
 from open_portal.auth import Identity
 from open_portal.models import Dataset, Grant
 from open_portal.service import grants as service
@@ -23,9 +24,27 @@ UserDep = Annotated[Identity, Depends(Guard("use", "grant", per_resource=True))]
 ACTIONS = ("suspend", "reinstate", "revoke", "end")
 
 
+def budget_of(portal: Any, grant: Grant) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The privacy budget from the ledger (exact), and ε spent after each charge for the chart."""
+    try:
+        state = ledger.balance(portal.engine, grant.id)
+    except ledger.LedgerNotFound:
+        total = Decimal(grant.epsilon_budget)
+        return {"total": str(total), "spent": "0", "remaining": str(total)}, []
+    series = [
+        (c.created_at.isoformat(), str(c.spent_after))
+        for c in ledger.charges(portal.engine, grant.id)
+    ]
+    return {
+        "total": str(state.budget),
+        "spent": str(state.spent),
+        "remaining": str(state.budget - state.spent),
+    }, series
+
+
 def grant_view(portal: Any, grant: Grant) -> dict[str, Any]:
     usage = grant_usage(portal, grant)
-    budget = Decimal(grant.epsilon_budget)
+    budget, series = budget_of(portal, grant)
     return {
         "id": grant.id,
         "holder": grant.holder,
@@ -37,18 +56,14 @@ def grant_view(portal: Any, grant: Grant) -> dict[str, Any]:
         "ends_at": grant.ends_at.isoformat(),
         "datasets": {d.dataset_id: d.version_id for d in grant.datasets},
         "export_rules": grant.export_rules,
-        "budget": {
-            "total": str(budget),
-            "spent": str(usage.epsilon_spent),
-            "remaining": str(budget - usage.epsilon_spent),
-        },
+        "budget": budget,
         "usage": {
             "workspace_seconds": round(usage.workspace_seconds, 1),
             "workspace_starts": usage.workspace_starts,
             "queries": usage.queries,
             "exports_requested": usage.exports_requested,
             "exports_released": usage.exports_released,
-            "budget_over_time": usage.budget_over_time,
+            "budget_over_time": series,
         },
     }
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from open_portal import ledger
 from open_portal.exceptions import InvalidTransition, NotFound
 from open_portal.models import Application, Grant, GrantDataset, GrantMember, GrantStatus, Level
 from open_portal.service.access import allowed, check, grant_resource
@@ -64,8 +65,6 @@ def create_grant(
     portal: Portal, session: Session, *, application: Application, actor: str
 ) -> Grant:
     """Turn an approved application into a grant (called by the approval itself)."""
-    from open_portal import ledger
-
     start = max(portal.clock(), datetime.combine(application.starts_on, time.min, tzinfo=UTC))
     end = datetime.combine(application.ends_on, time.min, tzinfo=UTC) + timedelta(days=1)
     epsilon = Decimal(application.epsilon_requested or "0")
@@ -140,6 +139,8 @@ def change_status(
             en=f"Grant {grant.id} is now {grant.status.value}",
             link=f"grants/{grant.id}",
         )
+    if grant.status in (G.REVOKED, G.EXPIRED):
+        ledger.close_ledger(portal.engine, grant.id, now=portal.clock())
     if grant.status != G.ACTIVE:
         for hook in on_grant_stopped:
             hook(grant)
@@ -159,6 +160,7 @@ def expire_due(portal: Portal) -> list[Grant]:
             record(portal, "grant.expired", actor="system", subject=f"grant:{grant.id}")
             expired.append(grant)
     for grant in expired:
+        ledger.close_ledger(portal.engine, grant.id, now=now)
         for hook in on_grant_stopped:
             hook(grant)
     return expired

@@ -128,3 +128,12 @@ def test_usage_is_read_from_the_audit_log(portal: Portal) -> None:
         usage = grant_usage(portal, grant)
     assert usage.workspace_starts == 1
     assert usage.workspace_seconds == pytest.approx(1800)
+
+
+def test_revoking_closes_the_privacy_ledger(portal: Portal) -> None:
+    grant_id = grant_for(portal, Level.L3)
+    ledger.reserve(portal.engine, grant_id, "0.5", actor="researcher", query_hash="q1")
+    grants.change_status(portal, actor="officer", grant_id=grant_id, action="revoke", reason="违规")
+    with pytest.raises(ledger.LedgerRefusal):
+        ledger.reserve(portal.engine, grant_id, "0.1", actor="researcher", query_hash="q2")
+    assert str(ledger.balance(portal.engine, grant_id).spent) == "0.5"
