@@ -38,8 +38,13 @@ class AuditEvent:
     time: datetime = field(default_factory=_now)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.type, str) or not isinstance(self.actor, str):
+            raise EventError("event type and actor are strings")
         if not self.type or not self.actor:
             raise EventError("an audit event needs a type and an actor")
+        for name in ("subject", "object"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise EventError(f"event {name} is a string or None")
         if self.time.tzinfo is None or self.time.utcoffset() is None:
             raise EventError("the time of an audit event must be timezone-aware")
         if not isinstance(self.details, Mapping):
@@ -67,9 +72,25 @@ class AuditEvent:
         """RFC 8785 canonical JSON: sorted keys, no spaces, UTF-8 (computed once)."""
         cached: bytes | None = self.__dict__["_canonical"]
         if cached is None:
-            cached = canonical_json(self.to_dict())
+            cached = self._serialize()
             object.__setattr__(self, "_canonical", cached)
         return cached
+
+    def _serialize(self) -> bytes:
+        # The top-level keys are ASCII and fixed, so their canonical order is fixed too.
+        details = _thaw(self.details)
+        text = _FAST(details) if _is_plain(details) else "".join(_encode(details))
+        string = _encode_string
+        try:
+            return (
+                f'{{"actor":{string(self.actor)},"details":{text},'
+                f'"object":{"null" if self.object is None else string(self.object)},'
+                f'"subject":{"null" if self.subject is None else string(self.subject)},'
+                f'"time":"{self.time.isoformat(timespec="microseconds")[:-6]}Z",'
+                f'"type":{string(self.type)}}}'
+            ).encode()
+        except UnicodeEncodeError:
+            raise EventError("an audit event holds a lone surrogate, not valid Unicode") from None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditEvent:
@@ -137,6 +158,7 @@ def _thaw(value: Any) -> Any:
     return value
 
 
+_encode_string = json.encoder.encode_basestring
 _FAST = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
