@@ -64,7 +64,6 @@ def redact_command(args: argparse.Namespace) -> int:
 def read_key(path: Path | None) -> bytes:
     """The key in ``path`` (raw bytes, or hex text), or a fresh random key if none is given."""
     if path is None:
-        print("pds: no --key-file: pseudonyms use a one-off random key", file=sys.stderr)
         return secrets.token_bytes(32)
     try:
         raw = Path(path).read_bytes()
@@ -91,4 +90,6 @@ def desensitize_command(args: argparse.Namespace) -> int:
         + (f", k = {report.k_achieved}" if report.k_achieved else "")
         + f"; report {report_path(args.out)}"
     )
+    if args.key_file is None:
+        print("pds: no --key-file: pseudonyms used a one-off random key", file=sys.stderr)
     return 0
