@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from typing import Any
 
 import polars as pl
 
@@ -61,7 +62,7 @@ def bin_numbers(frame: pl.LazyFrame, column: str, *, edges: list[float]) -> pl.L
     labels = [f"(-inf, {edges[0]:g}]"]
     labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(edges)]
     labels += [f"({edges[-1]:g}, inf)"]
-    binned = pl.when(number.is_null()).then(pl.lit(None, dtype=pl.String))
+    binned: Any = pl.when(number.is_null()).then(pl.lit(None, dtype=pl.String))
     for edge, label in zip(edges, labels, strict=False):
         binned = binned.when(number <= edge).then(pl.lit(label))
     return frame.with_columns(binned.otherwise(pl.lit(labels[-1])).alias(column))
