@@ -35,8 +35,8 @@ _CHUNK = 8 << 20
 
 def encode_record(payload: bytes) -> bytes:
     """One framed record: length, CRC-32, payload."""
-    if len(payload) > MAX_RECORD:
-        raise ValueError(f"a record is at most {MAX_RECORD} bytes")
+    if not 0 < len(payload) <= MAX_RECORD:
+        raise ValueError(f"a record holds 1 to {MAX_RECORD} bytes")
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
@@ -108,13 +108,13 @@ class RecordFile:
                 if not chunk:
                     break
                 buf = buf + chunk if buf else chunk
-                pos, end = 0, len(buf)
-                while pos + header <= end:
+                pos, size = 0, len(buf)
+                while pos + header <= size:
                     length, crc = unpack_from(buf, pos)
-                    if length > MAX_RECORD:
+                    if not 0 < length <= MAX_RECORD:
                         raise TornRecord(base + pos, "record length is out of range")
                     stop = pos + header + length
-                    if stop > end:
+                    if stop > size:
                         break
                     payload = buf[pos + header : stop]
                     if crc32(payload) != crc:
@@ -150,10 +150,10 @@ class RecordFile:
                 pos, size = 0, len(buf)
                 while pos + header <= size:
                     length = unpack_from(buf, pos)[0]
+                    if not 0 < length <= MAX_RECORD:
+                        raise TornRecord(base + pos, "record length is out of range")
                     stop = pos + header + length
                     if stop > size:
-                        if length > MAX_RECORD:
-                            raise TornRecord(base + pos, "record length is out of range")
                         break
                     batch.append(buf[pos + header : stop])
                     pos = stop
@@ -183,7 +183,7 @@ class RecordFile:
                 at = 0
                 while at + header <= len(head) and pos + at < end:
                     length = unpack_from(head, at)[0]
-                    if length > MAX_RECORD or pos + at + header + length > end:
+                    if not 0 < length <= MAX_RECORD or pos + at + header + length > end:
                         raise TornRecord(pos + at, "record length is out of range")
                     at += header + length
                     records += 1
@@ -205,8 +205,9 @@ class RecordFile:
         while pos < len(buf):
             if pos + header > len(buf):
                 raise TornRecord(start + pos, "incomplete record")
-            end = pos + header + unpack_from(buf, pos)[0]
-            if end > len(buf):
+            length = unpack_from(buf, pos)[0]
+            end = pos + header + length
+            if not 0 < length <= MAX_RECORD or end > len(buf):
                 raise TornRecord(start + pos, "incomplete record")
             payloads.append(buf[pos + header : end])
             pos = end

@@ -197,3 +197,17 @@ def test_parallel_verification_agrees_and_catches_the_same_edits(
     write_entries(log_dir, entries)
     with pytest.raises(VerificationError, match="does not match checkpoint"):
         verify_directory(log_dir, workers=2)
+
+
+def test_a_zero_filled_tail_is_torn_not_empty_entries(log_dir: Path) -> None:
+    log = AuditLog.open(log_dir, origin="test.pds/audit")
+    log.append_many([event(i) for i in range(3)])
+    log.close()
+    with open(log_dir / "entries.log", "ab") as f:
+        f.write(bytes(4096))  # what a file system may leave after a power loss
+    with pytest.raises(VerificationError, match="damaged"):
+        verify_directory(log_dir)
+    reopened = AuditLog.open(log_dir, origin="test.pds/audit")
+    assert [e.type for _, e in reopened.entries()][3:] == ["audit.tail_recovered"]
+    reopened.close()
+    assert verify_directory(log_dir).size == 4
