@@ -169,17 +169,16 @@ def _close_exports(portal: Portal, grant_id: str, actor: str) -> dict[str, Any]:
 
 
 def _destroy_workspace(portal: Portal, grant_id: str, actor: str) -> dict[str, Any]:
-    from sandbox.lifecycle import destroy_workspace
+    """Stop every member's named server (and remove it from the hub), then destroy the files."""
+    from sandbox.lifecycle import destroy_workspace, stop_workspace
 
     api_url = os.environ.get("JUPYTERHUB_API_URL", "")
     token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
     with portal.sessions() as session:
         members = _grant(session, grant_id).member_names
     if api_url and token:
-        from sandbox.lifecycle import stop_workspace
-
         for member in members:
-            stop_workspace(api_url, token, member, grant_id, timeout=60)
+            stop_workspace(api_url, token, member, grant_id, remove=True, timeout=60)
     destroyed = destroy_workspace(grant_id, actor=actor)
     return {
         "account": destroyed.account,

@@ -440,7 +440,7 @@ def answer_checks(
 def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     """Send for review: every group justified, every failing check answered."""
     with portal.sessions.begin() as session:
-        request = _get(session, request_id)
+        request = _get(session, request_id, lock=True)
         check(actor, "edit", _resource(portal, session, request, actor))
         request.status = next_state(request.status, "submit")
         files = active_files(request)
@@ -483,7 +483,7 @@ def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
 
 def withdraw(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     with portal.sessions.begin() as session:
-        request = _get(session, request_id)
+        request = _get(session, request_id, lock=True)
         check(actor, "edit", _resource(portal, session, request, actor))
         request.status = next_state(request.status, "withdraw")
         _discard_holding(portal, request)
@@ -514,7 +514,7 @@ def vote(
 ) -> ExportVote:
     """An officer's vote on the current version of one file."""
     with portal.sessions.begin() as session:
-        request = _get(session, request_id)
+        request = _get(session, request_id, lock=True)
         _check_reviewer(portal, session, request, actor)
         if request.status not in VOTING:
             raise InvalidTransition(
@@ -555,7 +555,7 @@ def vote(
 def complete_review(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     """An officer has voted on every file: their review of this round is complete."""
     with portal.sessions.begin() as session:
-        request = _get(session, request_id)
+        request = _get(session, request_id, lock=True)
         _check_reviewer(portal, session, request, actor)
         if request.status not in VOTING:
             next_state(request.status, "last_review")
@@ -577,7 +577,18 @@ def complete_review(portal: Portal, *, actor: str, request_id: int) -> ExportReq
                 created_at=portal.clock(),
             )
         )
-        done = len(reviewers_of_round(request))
+        session.flush()
+        # counted in the database, after this review is written: a concurrent review by another
+        # officer is either already committed or waits for this transaction
+        done = len(
+            set(
+                session.scalars(
+                    select(ExportReview.reviewer).where(
+                        ExportReview.request_id == request.id, ExportReview.round == request.round
+                    )
+                )
+            )
+        )
         action = "last_review" if done >= request.reviewers_required else "first_review"
         if not (action == "first_review" and request.status == E.PARTIALLY_REVIEWED):
             request.status = next_state(request.status, action)
@@ -602,7 +613,7 @@ def decide(
     if decision not in DECISIONS:
         raise NotFound(f"unknown decision {decision!r}", zh=f"未知决定 {decision}")
     with portal.sessions.begin() as session:
-        request = _get(session, request_id)
+        request = _get(session, request_id, lock=True)
         if not can(portal, session, request, actor, "decide"):
             raise Forbidden(
                 "only a security officer who neither wrote this request nor belongs to its grant "
@@ -672,7 +683,7 @@ _ZH_STATUS = {
 def release(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     """Release the approved files: a manifest signed into the audit log; members may download."""
     with portal.sessions.begin() as session:
-        request = _get(session, request_id)
+        request = _get(session, request_id, lock=True)
         if not can(portal, session, request, actor, "decide"):
             raise Forbidden(
                 "only an independent security officer may release files",
@@ -733,7 +744,7 @@ def comment(
     if not text.strip():
         raise InvalidInput("a comment cannot be empty", zh="意见不能为空")
     with portal.sessions.begin() as session:
-        request = _get(session, request_id)
+        request = _get(session, request_id, lock=True)
         reviewer = can(portal, session, request, actor, "review")
         if not reviewer and not can(portal, session, request, actor, "edit"):
             raise Forbidden("you cannot comment on this request", zh="您不能对此导出申请发表意见")
@@ -957,7 +968,7 @@ def _names(files: Sequence[str]) -> list[str]:
 def _editable(
     portal: Portal, session: Session, request_id: int, actor: str
 ) -> tuple[ExportRequest, Grant]:
-    request = _get(session, request_id)
+    request = _get(session, request_id, lock=True)
     check(actor, "edit", _resource(portal, session, request, actor))
     if request.status not in EDITABLE:
         raise InvalidTransition(
@@ -986,8 +997,9 @@ def _grant(session: Session, grant_id: str) -> Grant:
     return grant
 
 
-def _get(session: Session, request_id: int) -> ExportRequest:
-    request = session.get(ExportRequest, request_id)
+def _get(session: Session, request_id: int, *, lock: bool = False) -> ExportRequest:
+    """The request; ``lock`` holds its row until commit, so concurrent changes serialise."""
+    request = session.get(ExportRequest, request_id, with_for_update=lock, populate_existing=lock)
     if request is None:
         raise NotFound(f"no export request #{request_id}", zh=f"没有导出申请 #{request_id}")
     return request
