@@ -69,7 +69,9 @@ def stream_csv(
         with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, _: int | None
     ) -> Iterator[pl.DataFrame]:
         left = n_rows
-        for block in _csv_blocks(path, block_bytes):
+        # a few rows (a sample, a check) need only small blocks
+        size = block_bytes if n_rows is None else min(block_bytes, 1 << 18)
+        for block in _csv_blocks(path, size):
             frame = pl.read_csv(
                 io.BytesIO(header + block), separator=separator, schema=schema, encoding="utf8"
             )

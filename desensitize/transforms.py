@@ -82,14 +82,38 @@ def address_to_district(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     return frame.with_columns(text.str.extract(ADMIN_PREFIX, 1).alias(column))
 
 
-def redact(frame: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
-    """Entities inside free text replaced by ``<ENTITY_TYPE>``, batch by batch."""
-    if not columns:
+def _per_batch(
+    batch: pl.DataFrame, *, redact: list[str], pseudonyms: dict[str, str | None], key: bytes
+) -> pl.DataFrame:
+    """The actions that run Python code, done in turn on one batch (one call, no GIL contention
+    between concurrent callbacks)."""
+    batch = vectorized.redact_columns(batch, redact)
+    if pseudonyms:
+        normal = batch.select(
+            normalized_identifier(pl.col(c), entity).alias(c) for c, entity in pseudonyms.items()
+        )
+        batch = batch.with_columns(
+            pseudonymize_series(normal.get_column(c), key) for c in pseudonyms
+        )
+    return batch
+
+
+def redact_and_pseudonymize(
+    frame: pl.LazyFrame,
+    *,
+    redact: list[str],
+    pseudonyms: dict[str, str | None],
+    key: bytes,
+) -> pl.LazyFrame:
+    """Entities inside free text replaced by ``<ENTITY_TYPE>`` and identifiers replaced by keyed
+    pseudonyms, batch by batch (streaming)."""
+    if not redact and not pseudonyms:
         return frame
+    changed = set(redact) | set(pseudonyms)
     schema = frame.collect_schema()
-    out_schema = {n: (pl.String if n in columns else t) for n, t in schema.items()}
+    out_schema = {n: (pl.String if n in changed else t) for n, t in schema.items()}
     return frame.map_batches(
-        functools.partial(vectorized.redact_columns, columns=columns),
+        functools.partial(_per_batch, redact=redact, pseudonyms=pseudonyms, key=key),
         schema=pl.Schema(out_schema),
         streamable=True,
     )
@@ -122,9 +146,17 @@ def apply_policy(
     frame: pl.LazyFrame, policy: Policy, scan: TableScan, *, key: bytes
 ) -> pl.LazyFrame:
     """Every column action of ``policy`` (k-anonymity is applied afterwards, it needs counts)."""
-    to_redact = [n for n, r in policy.columns.items() if r.action == Action.REDACT]
-    frame = redact(frame, to_redact)
-    for column, rule in policy.columns.items():
+
+    def entity(column: str) -> str | None:
         finding = scan.column(column)
-        frame = apply_rule(frame, column, rule, key=key, entity=finding.entity if finding else None)
+        return finding.entity if finding else None
+
+    redact = [n for n, r in policy.columns.items() if r.action == Action.REDACT]
+    pseudonyms = {
+        n: entity(n) for n, r in policy.columns.items() if r.action == Action.PSEUDONYMIZE
+    }
+    frame = redact_and_pseudonymize(frame, redact=redact, pseudonyms=pseudonyms, key=key)
+    for column, rule in policy.columns.items():
+        if rule.action not in (Action.REDACT, Action.PSEUDONYMIZE):
+            frame = apply_rule(frame, column, rule, key=key, entity=entity(column))
     return frame

@@ -87,6 +87,7 @@ def test_mobiles(text: str, valid: bool) -> None:
     assert checksums.is_valid_mobile(text) is valid
 
 
+@settings(deadline=None)
 @given(seeds)
 def test_generated_identifiers_are_valid(seed: int) -> None:
     rng = random.Random(seed)
@@ -96,6 +97,7 @@ def test_generated_identifiers_are_valid(seed: int) -> None:
     assert checksums.is_valid_mobile(synthetic.valid_mobile(rng))
 
 
+@settings(deadline=None)
 @given(seeds)
 def test_mutated_check_digits_are_never_valid(seed: int) -> None:
     rng = random.Random(seed)
@@ -146,12 +148,14 @@ def test_vectorised_rules_agree_with_the_literal_ones(seed: int) -> None:
         assert fast == slow, entity
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="0123456789Xx", min_size=17, max_size=19))
 def test_vectorised_id_rule_on_any_digit_string(text: str) -> None:
     fast = pl.DataFrame({"v": [text]}).select(vectorized.cell_is("CN_ID_CARD", pl.col("v"))).item()
     assert fast == checksums.is_valid_id_number(text)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="0123456789", min_size=13, max_size=19))
 def test_vectorised_card_rule_on_any_digit_string(text: str) -> None:
     rule = vectorized.cell_is("CN_BANK_CARD", pl.col("v"))

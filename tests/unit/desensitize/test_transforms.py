@@ -8,7 +8,7 @@ from collections import Counter
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desensitize import pseudonymize
@@ -37,6 +37,7 @@ def test_mask() -> None:
     assert _one(mask(frame, "v", keep_first=0, keep_last=0)) == ["***********", "***", None]
 
 
+@settings(deadline=None)
 @given(st.text(min_size=1, max_size=40))
 def test_pseudonym_is_hmac_sha256(value: str) -> None:
     expected = hmac.new(KEY_A, value.encode(), hashlib.sha256).hexdigest()[:24]
@@ -103,6 +104,7 @@ def test_bins_dates_and_districts() -> None:
     ]
 
 
+@settings(deadline=None)
 @given(
     st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 3)), min_size=1, max_size=60),
     st.integers(2, 5),
