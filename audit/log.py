@@ -138,13 +138,10 @@ class AuditLog:
             raise Error(
                 f"the log in {files.directory} has origin {signer.name!r}, not {self.origin!r}"
             )
-        recovered = self._catch_up(exclusive=True)
+        self._catch_up_to_write()
         self._finish_rotation()
         if not self._checkpoints:
             self._sign_locked()
-        if recovered is not None:
-            event = AuditEvent(TAIL_RECOVERED, "system", details=recovered)
-            self._write([event.canonical_json()])
 
     def close(self) -> None:
         """Sign a checkpoint if the tree grew, then release the files."""
@@ -223,6 +220,13 @@ class AuditLog:
                 raise IntegrityError(f"the log does not match its checkpoint of size {stored.size}")
         return recovered or None
 
+    def _catch_up_to_write(self) -> None:
+        """Catch up under the exclusive lock; record any torn tail it cut as an entry."""
+        recovered = self._catch_up(exclusive=True)
+        if recovered is not None:
+            event = AuditEvent(TAIL_RECOVERED, "system", details=recovered)
+            self._write([event.canonical_json()])
+
     def _refresh(self) -> None:
         if self._closed:
             raise Error("the audit log is closed")
@@ -279,7 +283,7 @@ class AuditLog:
         try:
             with self._io, self._files.locked(exclusive=True):
                 self._check_writable()
-                self._catch_up(exclusive=True)
+                self._catch_up_to_write()
                 indices = self._write([p for b in batches for p in b.payloads])
                 self.group_commits += 1
                 if time.monotonic() - self._last_signed >= self._checkpoint_seconds:
@@ -323,7 +327,7 @@ class AuditLog:
         """The signed checkpoint of the current tree; signs a new one if the tree grew."""
         with self._io, self._files.locked(exclusive=True):
             self._check_writable()
-            self._catch_up(exclusive=True)
+            self._catch_up_to_write()
             return self._sign_locked().note
 
     def _sign_locked(self, extra: Sequence[NoteSigner] = ()) -> SignedCheckpoint:
@@ -389,7 +393,7 @@ class AuditLog:
         """
         with self._io, self._files.locked(exclusive=True):
             self._check_writable()
-            self._catch_up(exclusive=True)
+            self._catch_up_to_write()
             old = self._signer()
             new, private = keys.new_signing_key(self.origin)
             self._files.write_next_signing_key(private)

@@ -211,3 +211,18 @@ def test_a_zero_filled_tail_is_torn_not_empty_entries(log_dir: Path) -> None:
     assert [e.type for _, e in reopened.entries()][3:] == ["audit.tail_recovered"]
     reopened.close()
     assert verify_directory(log_dir).size == 4
+
+
+def test_a_torn_tail_left_by_another_process_is_cut_by_the_next_writer(log_dir: Path) -> None:
+    first = AuditLog.open(log_dir, origin="test.pds/audit", checkpoint_seconds=3600)
+    second = AuditLog.open(log_dir, origin="test.pds/audit", checkpoint_seconds=3600)
+    first.append(event(0))
+    with open(log_dir / "entries.log", "ab") as f:
+        f.write(encode_record(event(1).canonical_json())[:20])  # the first process died
+    assert second.size == 1  # a reader leaves the tail alone
+    assert second.append(event(2)) == 2
+    types = [e.type for _, e in first.entries()]
+    assert types == ["dataset.downloaded", "audit.tail_recovered", "dataset.downloaded"]
+    first.close()
+    second.close()
+    assert verify_directory(log_dir).size == 3
