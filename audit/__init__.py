@@ -5,8 +5,9 @@ checks a bundle offline with nothing but the verifier key.
 """
 
 from audit.events import AuditEvent
-from audit.log import AuditLog, SignedCheckpoint, verify_directory
-from audit.verify import LogReport, verify_evidence
+from audit.log import AuditLog, SignedCheckpoint
+from audit.logcheck import LogReport, verify_directory
+from audit.verify import verify_evidence
 
 __all__ = [
     "AuditEvent",

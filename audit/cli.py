@@ -12,7 +12,8 @@ from typing import Any
 from audit.config import AuditSettings
 from audit.events import GRANT_DESTROYED, AuditEvent
 from audit.exceptions import EventError, VerificationError
-from audit.log import AuditLog, verify_directory
+from audit.log import AuditLog
+from audit.logcheck import verify_directory
 from audit.verify import verify_evidence
 
 

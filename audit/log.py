@@ -9,16 +9,11 @@ see every entry any process has made durable.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import logging
-import multiprocessing
-import os
 import threading
 import time
 from array import array
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,16 +25,11 @@ from audit.events import KEY_ROTATED, TAIL_RECOVERED, AuditEvent
 from audit.exceptions import Error, ForkError, IntegrityError, NotFound, VerificationError
 from audit.hasher import EMPTY_ROOT, hash_leaf
 from audit.proof import consistency_proof, inclusion_proof
-from audit.store import LogFiles, RecordFile, TornRecord
+from audit.store import LogFiles, TornRecord
 from audit.tree import MerkleTree
-from audit.verify import HashedBlock, LogReport, hash_block, verify_consistency, verify_log
+from audit.verify import verify_consistency
 
 EVIDENCE_FORMAT = "pds-audit-evidence/v1"
-BLOCK = 1 << 16
-"""Entries per block when a full verification hashes blocks in parallel processes."""
-PARALLEL_BYTES = 64 << 20
-"""Verify logs larger than this in parallel, one process per core."""
-MAX_WORKERS = 4
 
 _logger = logging.getLogger(__name__)
 
@@ -516,81 +506,6 @@ class AuditLog:
     @property
     def directory(self) -> Path:
         return self._files.directory
-
-
-def verify_directory(
-    directory: Path, vkey: str | None = None, *, workers: int | None = None
-) -> LogReport:
-    """Verify the log in ``directory`` without changing it; ``vkey`` defaults to its own.
-
-    Large logs are hashed by ``workers`` processes (by default one per idle core, when this
-    process runs no other thread). Raises ``VerificationError`` saying what is wrong.
-    """
-    files = LogFiles(Path(directory))
-    if not files.exists():
-        raise NotFound(f"no audit log in {directory}")
-    vkey = vkey or files.read_vkey()
-    with files.locked(exclusive=False):
-        entries_end, checkpoints_end = files.entries.size(), files.checkpoints.size()
-    if workers is None:
-        workers = _idle_cores() if entries_end > PARALLEL_BYTES else 1
-    if threading.active_count() > 1:
-        workers = 1  # forking a process that runs threads is unsafe: verify in this one
-    try:
-        notes = [p.decode(errors="replace") for _, p in files.checkpoints.scan(end=checkpoints_end)]
-        if workers < 2:
-            report = verify_log(files.entries.payload_batches(entries_end, BLOCK), notes, vkey)
-        else:
-            fork = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=fork) as pool:
-                blocks = _hashed_in(pool, files.entries, entries_end, workers)
-                report = verify_log(blocks, notes, vkey)
-        return dataclasses.replace(report, workers=workers)
-    except (TornRecord, VerificationError, IntegrityError) as exc:
-        raise VerificationError(_diagnose(files, entries_end, exc)) from None
-    finally:
-        files.close()
-
-
-def _idle_cores() -> int:
-    """Cores no other process keeps busy: fanning out onto busy cores only adds work."""
-    cores = os.cpu_count() or 1
-    busy = os.getloadavg()[0]
-    return max(1, min(MAX_WORKERS, int(cores - busy + 0.5)))
-
-
-def _hashed_in(
-    pool: Executor, entries: RecordFile, end: int, workers: int
-) -> Iterator[HashedBlock | list[bytes]]:
-    """Blocks of entries hashed in ``pool`` (each worker reads its own), in order."""
-    pending: deque[Future[HashedBlock]] = deque()
-    for start, stop, records in entries.record_spans(end, BLOCK):
-        if records < BLOCK:
-            while pending:
-                yield pending.popleft().result()
-            yield entries.read_payloads(start, stop)
-            continue
-        pending.append(pool.submit(_hash_span, entries, start, stop))
-        if len(pending) > 2 * workers:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
-def _hash_span(entries: RecordFile, start: int, stop: int) -> HashedBlock:
-    return hash_block(entries.read_payloads(start, stop))
-
-
-def _diagnose(files: LogFiles, entries_end: int, exc: Exception) -> str:
-    """Name the damaged record when a checksum explains a failed verification."""
-    try:
-        for _ in files.entries.scan(end=entries_end):
-            pass
-    except TornRecord as torn:
-        return f"entries.log is damaged: {torn}; {exc}"
-    if isinstance(exc, TornRecord):
-        return f"checkpoints.log is damaged: {exc}"
-    return str(exc)
 
 
 def _signature_ids(note: str) -> set[str]:

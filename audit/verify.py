@@ -1,22 +1,17 @@
-"""Pure verification of RFC 9162 proofs: no I/O, only bytes in and an exception out."""
+"""Pure verification of RFC 9162 proofs and evidence bundles: no I/O, bytes in, an exception out."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hmac
-import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from hashlib import sha256
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from audit.checkpoint import Checkpoint, Verifier, open_note, verify_checkpoint
-from audit.events import KEY_ROTATED, AuditEvent
+from audit.checkpoint import verify_checkpoint
+from audit.events import AuditEvent
 from audit.exceptions import Error, VerificationError
-from audit.hasher import EMPTY_ROOT, HASH_SIZE, LEAF_PREFIX, hash_children, hash_leaf
-from audit.proof import consistency_proof
-from audit.tree import MerkleTree
+from audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_children, hash_leaf
 
 
 def root_from_inclusion_proof(
@@ -105,173 +100,7 @@ def verify_consistency(
         raise VerificationError(f"consistency proof does not match the root of size {new_size}")
 
 
-# ---------------------------------------------------------------------- whole logs and evidence
-
-
-@dataclass(frozen=True)
-class LogReport:
-    """What a full verification established."""
-
-    size: int
-    signed_size: int
-    checkpoints: int
-    key_rotations: int
-    workers: int = 1
-    """Processes that hashed the entries."""
-
-    @property
-    def unsigned(self) -> int:
-        """Entries after the latest checkpoint, not yet covered by a signature."""
-        return self.size - self.signed_size
-
-
-@dataclass(frozen=True)
-class _Rotation:
-    index: int
-    old: Verifier
-    new: Verifier
-
-
-_ROTATION_SUFFIX = b'"type":"' + KEY_ROTATED.encode() + b'"}'
-
-
-@dataclass(frozen=True)
-class HashedBlock:
-    """A perfect block of leaves, hashed (possibly in another process): see ``hash_block``."""
-
-    levels: list[bytes]
-    rotations: list[tuple[int, bytes]]
-
-
-def hash_block(leaves: Sequence[bytes]) -> HashedBlock:
-    """Hash ``2**k`` leaves and their subtrees; keep key rotation entries (offset, leaf)."""
-    tree = MerkleTree([sha256(LEAF_PREFIX + leaf).digest() for leaf in leaves])
-    suffix = _ROTATION_SUFFIX
-    found = [(i, leaves[i]) for i in [i for i, leaf in enumerate(leaves) if leaf.endswith(suffix)]]
-    return HashedBlock(tree.levels(), found)
-
-
-def verify_log(
-    leaf_batches: Iterable[Sequence[bytes] | HashedBlock], notes: Sequence[str], vkey: str
-) -> LogReport:
-    """Check every leaf against the checkpoints and the checkpoints against each other.
-
-    ``leaf_batches`` are the log's entries in order, as lists of any length or as blocks
-    hashed by ``hash_block`` (a block must start at a multiple of its size),
-    ``notes`` its signed checkpoints oldest first,
-    and ``vkey`` a verifier key the caller trusts (the current one or any earlier one: key
-    rotations are entries of the log, co-signed by the old and the new key).
-    """
-    trusted = Verifier.from_vkey(vkey)
-    checkpoints = []
-    for i, note in enumerate(notes):
-        try:
-            checkpoints.append(Checkpoint.parse(note.partition("\n\n")[0] + "\n"))
-        except VerificationError as exc:
-            raise VerificationError(f"stored checkpoint #{i}: {exc}") from None
-    if not checkpoints:
-        raise VerificationError("the log has no signed checkpoint")
-    for i, cp in enumerate(checkpoints):
-        if cp.origin != trusted.name:
-            raise VerificationError(f"checkpoint #{i} is for {cp.origin!r}, not {trusted.name!r}")
-        if i and cp.size < checkpoints[i - 1].size:
-            raise VerificationError(
-                f"checkpoint #{i} (size {cp.size}) is smaller than the one before it "
-                f"(size {checkpoints[i - 1].size}): the log was rolled back"
-            )
-
-    tree = MerkleTree()
-    rotations: list[_Rotation] = []
-    for batch in leaf_batches:
-        if isinstance(batch, HashedBlock):
-            start = tree.size
-            tree.extend_block(batch.levels)
-            rotations += [_rotation(start + i, leaf) for i, leaf in batch.rotations]
-        else:
-            _add(tree, batch, rotations)
-
-    rotations = [r for r in rotations if _took_effect(r, checkpoints, notes)]
-    keys = _key_epochs(rotations, trusted)
-    previous: Checkpoint | None = None
-    for i, cp in enumerate(checkpoints):
-        if cp.size > tree.size:
-            raise VerificationError(
-                f"checkpoint #{i} is signed for {cp.size} entries but the log has only "
-                f"{tree.size}: entries were deleted"
-            )
-        if tree.root(cp.size) != cp.root:
-            raise VerificationError(
-                f"the log does not match checkpoint #{i} (size {cp.size}): "
-                "an entry was changed, deleted, inserted or reordered"
-            )
-        allowed = [k for lo, hi, k in keys if lo <= cp.size <= hi]
-        try:
-            open_note(notes[i], allowed)
-        except VerificationError as exc:
-            raise VerificationError(f"checkpoint #{i} (size {cp.size}): {exc}") from None
-        if previous is not None and previous.size > 0:
-            proof = consistency_proof(tree, previous.size, cp.size)
-            verify_consistency(previous.size, cp.size, previous.root, cp.root, proof)
-        previous = cp
-    return LogReport(tree.size, checkpoints[-1].size, len(checkpoints), len(rotations))
-
-
-def _add(tree: MerkleTree, leaves: Sequence[bytes], rotations: list[_Rotation]) -> None:
-    start = tree.size
-    sha, prefix, suffix = sha256, LEAF_PREFIX, _ROTATION_SUFFIX
-    tree.extend([sha(prefix + leaf).digest() for leaf in leaves])
-    for offset in [i for i, leaf in enumerate(leaves) if leaf.endswith(suffix)]:
-        rotations.append(_rotation(start + offset, leaves[offset]))
-
-
-def _took_effect(
-    rotation: _Rotation, checkpoints: Sequence[Checkpoint], notes: Sequence[str]
-) -> bool:
-    """A rotation takes effect with a checkpoint that ends at its entry, signed by both keys.
-
-    A rotation entry without one (a crash in the middle of rotating) changed nothing.
-    """
-    for cp, note in zip(checkpoints, notes, strict=True):
-        if cp.size == rotation.index + 1:
-            try:
-                open_note(note, [rotation.old])
-                open_note(note, [rotation.new])
-            except VerificationError:
-                continue
-            return True
-    return False
-
-
-def _rotation(index: int, leaf: bytes) -> _Rotation:
-    try:
-        event = AuditEvent.from_json(leaf)
-        old = Verifier.from_vkey(str(event.details["old_vkey"]))
-        new = Verifier.from_vkey(str(event.details["new_vkey"]))
-    except (Error, KeyError) as exc:
-        raise VerificationError(f"key rotation at entry {index} is malformed: {exc}") from None
-    return _Rotation(index, old, new)
-
-
-def _key_epochs(rotations: list[_Rotation], trusted: Verifier) -> list[tuple[int, float, Verifier]]:
-    """``(first size, last size, key)`` for each signing key in turn; the trusted key among them."""
-    if not rotations:
-        return [(0, math.inf, trusted)]
-    epochs: list[tuple[int, float, Verifier]] = []
-    low = 0
-    for i, rotation in enumerate(rotations):
-        if i and rotation.old != rotations[i - 1].new:
-            raise VerificationError(
-                f"key rotation at entry {rotation.index} does not start from the key "
-                "the previous rotation introduced"
-            )
-        epochs.append((low, rotation.index + 1, rotation.old))
-        low = rotation.index + 1
-    epochs.append((low, math.inf, rotations[-1].new))
-    if trusted not in [key for _, _, key in epochs]:
-        raise VerificationError(
-            f"the trusted key {trusted.name}+{trusted.key_id.hex()} never signed this log"
-        )
-    return epochs
+# ---------------------------------------------------------------------- evidence bundles
 
 
 def verify_evidence(bundle: Mapping[str, Any], vkey: str) -> AuditEvent:

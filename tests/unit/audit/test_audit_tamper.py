@@ -179,9 +179,9 @@ def test_a_torn_tail_above_the_checkpoint_is_cut_and_recorded(log_dir: Path) -> 
 def test_parallel_verification_agrees_and_catches_the_same_edits(
     log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import audit.log
+    import audit.logcheck
 
-    monkeypatch.setattr(audit.log, "BLOCK", 8)
+    monkeypatch.setattr(audit.logcheck, "BLOCK", 8)
     log = AuditLog.open(log_dir, origin="test.pds/audit")
     log.append_many([event(i) for i in range(30)])
     log.rotate_key("admin")  # entry 30, inside the fourth block
