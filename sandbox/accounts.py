@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import pwd
 import re
+import signal
 import subprocess
 import time
 
@@ -57,11 +60,43 @@ def ensure_account(name: str) -> tuple[int, int]:
 
 
 def delete_account(name: str) -> bool:
-    """Delete the account and its group; False if it did not exist."""
-    if lookup(name) is None:
+    """Delete the account and its group, ending its leftover processes; False if none existed."""
+    if not name.startswith(PREFIX):
+        raise IsolationError(f"{name} is not a workspace account")
+    found = lookup(name)
+    if found is None:
         return False
+    for _ in range(3):
+        try:
+            _run_locked(["userdel", name])
+            return True
+        except IsolationError as e:
+            if "used by process" not in str(e):
+                raise
+            kill_processes_of(found[0])
     _run_locked(["userdel", name])
     return True
+
+
+def kill_processes_of(uid: int) -> int:
+    """SIGKILL every process whose real uid is ``uid``; returns how many were signalled."""
+    if uid == 0:
+        raise IsolationError("refusing to kill the processes of root")
+    killed = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as f:
+                uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+        except (OSError, StopIteration):
+            continue
+        if int(uids[0]) == uid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+    time.sleep(0.05)
+    return killed
 
 
 def _run_locked(cmd: list[str]) -> None:

@@ -77,11 +77,14 @@ def create(parent: str, name: str, limits: WorkspaceLimits, root: Path = ROOT) -
 
 
 def join(group: Cgroup) -> None:
-    """Move the calling process into the cgroup (call in the child before exec)."""
-    pid = str(os.getpid())
+    """Move the calling process into the cgroup (call in the child before exec; plain syscalls)."""
+    pid = str(os.getpid()).encode()
     for d in group.dirs:
-        with open(d / "cgroup.procs", "w") as f:
-            f.write(pid)
+        fd = os.open(d / "cgroup.procs", os.O_WRONLY)
+        try:
+            os.write(fd, pid)
+        finally:
+            os.close(fd)
 
 
 def kill_all(group: Cgroup, timeout: float = 5.0) -> None:

@@ -276,14 +276,17 @@ class SandboxSpawner(LocalProcessSpawner):
             self.proc = self._launch(layout, argv, env, group, uid, gid)
             self.pid = self.proc.pid
             await self._wait_ready(layout)
-        except IsolationError as e:
-            await self._abort(layout)
-            raise SpawnException(
-                f"The workspace could not be isolated: {e}", reason="isolation", status_code=500
-            ) from e
         except SpawnException:
             await self._abort(layout)
             raise
+        except Exception as e:
+            await self._abort(layout)
+            self.log.exception("workspace %s could not start", grant.grant_id)
+            raise SpawnException(
+                f"The workspace could not be isolated: {e}. 工作空间无法隔离。",
+                reason="isolation",
+                status_code=500,
+            ) from e
         await asyncio.to_thread(
             events.record,
             events.STARTED,
@@ -370,7 +373,7 @@ class SandboxSpawner(LocalProcessSpawner):
             os.setuid(uid)
             os.umask(0o077)
 
-        log = open(layout.log_file, "ab")  # noqa: SIM115 - handed to the child
+        log = open(layout.log_file, "wb")  # noqa: SIM115 - handed to the child
         try:
             return subprocess.Popen(
                 cmd,
@@ -410,6 +413,7 @@ class SandboxSpawner(LocalProcessSpawner):
                 with contextlib.suppress(OSError, IsolationError):
                     _, writer = await open_workspace_socket(layout.server_socket)
                     writer.close()
+                    await writer.wait_closed()
                     return
             await asyncio.sleep(0.02)
         raise SpawnException(
