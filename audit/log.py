@@ -25,7 +25,7 @@ from audit.events import KEY_ROTATED, TAIL_RECOVERED, AuditEvent
 from audit.exceptions import Error, ForkError, IntegrityError, NotFound, VerificationError
 from audit.hasher import EMPTY_ROOT, hash_leaf
 from audit.proof import consistency_proof, inclusion_proof
-from audit.store import LogFiles, TornRecord
+from audit.store import RECORD_HEADER, LogFiles, TornRecord
 from audit.tree import MerkleTree
 from audit.verify import verify_consistency
 
@@ -170,7 +170,7 @@ class AuditLog:
                 note = payload.decode()
                 cp = Checkpoint.parse(note.partition("\n\n")[0] + "\n")
                 new_checkpoints.append(SignedCheckpoint(cp.size, cp.root, note))
-                self._checkpoints_end = offset + 8 + len(payload)
+                self._checkpoints_end = offset + RECORD_HEADER + len(payload)
         except (TornRecord, UnicodeDecodeError, VerificationError) as torn:
             if exclusive:
                 saved = self._files.checkpoints.cut_tail(
@@ -181,10 +181,10 @@ class AuditLog:
         signed = self._checkpoints[-1].size if self._checkpoints else 0
         hashes: list[bytes] = []
         try:
-            for offset, payload in self._files.entries.scan(self._entries_end):
-                self._offsets.append(offset)
-                hashes.append(hash_leaf(payload))
-                self._entries_end = offset + 8 + len(payload)
+            for offsets, payloads in self._files.entries.chunks(self._entries_end):
+                self._offsets.extend(offsets)
+                hashes += [hash_leaf(payload) for payload in payloads]
+                self._entries_end = offsets[-1] + RECORD_HEADER + len(payloads[-1])
         except TornRecord as torn:
             size = self._tree.size + len(hashes)
             if size < signed:
@@ -308,7 +308,7 @@ class AuditLog:
         first = self._tree.size
         self._offsets.extend(offsets)
         self._tree.extend([hash_leaf(p) for p in payloads])
-        self._entries_end = offsets[-1] + 8 + len(payloads[-1])
+        self._entries_end = offsets[-1] + RECORD_HEADER + len(payloads[-1])
         return list(range(first, first + len(payloads)))
 
     # ------------------------------------------------------------------ checkpoints
@@ -336,7 +336,7 @@ class AuditLog:
             self._check_extends(latest, size, root)
         note = Checkpoint(self.origin, size, root).sign([self._signer(), *extra])
         offsets = self._files.checkpoints.append([note.encode()])
-        self._checkpoints_end = offsets[0] + 8 + len(note.encode())
+        self._checkpoints_end = offsets[0] + RECORD_HEADER + len(note.encode())
         signed = SignedCheckpoint(size, root, note)
         self._checkpoints.append(signed)
         self._last_signed = time.monotonic()

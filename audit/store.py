@@ -30,6 +30,7 @@ ENTRIES_MAGIC = b"PDS audit entries v1\n"
 CHECKPOINTS_MAGIC = b"PDS audit checkpoints v1\n"
 MAX_RECORD = 16 << 20
 _HEADER = struct.Struct(">II")
+RECORD_HEADER = _HEADER.size
 _CHUNK = 8 << 20
 
 
@@ -92,6 +93,16 @@ class RecordFile:
 
         Raises ``TornRecord`` where the file stops being a sequence of valid records.
         """
+        for offsets, payloads in self.chunks(offset, end):
+            yield from zip(offsets, payloads, strict=True)
+
+    def chunks(
+        self, offset: int | None = None, end: int | None = None
+    ) -> Iterator[tuple[list[int], list[bytes]]]:
+        """Like ``scan``, many records at a time: ``(offsets, payloads)`` per chunk read.
+
+        The valid records before a broken one are yielded before ``TornRecord`` is raised.
+        """
         start = self.start if offset is None else offset
         remaining = -1 if end is None else max(0, end - start)
         with open(self.path, "rb", buffering=0) as f:
@@ -109,18 +120,28 @@ class RecordFile:
                     break
                 buf = buf + chunk if buf else chunk
                 pos, size = 0, len(buf)
+                offsets: list[int] = []
+                payloads: list[bytes] = []
+                torn = None
                 while pos + header <= size:
                     length, crc = unpack_from(buf, pos)
                     if not 0 < length <= MAX_RECORD:
-                        raise TornRecord(base + pos, "record length is out of range")
+                        torn = TornRecord(base + pos, "record length is out of range")
+                        break
                     stop = pos + header + length
                     if stop > size:
                         break
                     payload = buf[pos + header : stop]
                     if crc32(payload) != crc:
-                        raise TornRecord(base + pos, "record checksum does not match")
-                    yield base + pos, payload
+                        torn = TornRecord(base + pos, "record checksum does not match")
+                        break
+                    offsets.append(base + pos)
+                    payloads.append(payload)
                     pos = stop
+                if offsets:
+                    yield offsets, payloads
+                if torn is not None:
+                    raise torn
                 buf = buf[pos:]
                 base += pos
             if buf:
