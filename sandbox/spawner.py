@@ -167,6 +167,7 @@ class SandboxSpawner(LocalProcessSpawner):
         super().__init__(**kwargs)
         self._relays: list[TcpToUnix | UnixToTcp] = []
         self._grant: WorkspaceGrant | None = None
+        self._progress: list[dict[str, Any]] = []
 
     # ----- state -------------------------------------------------------------------------
 
@@ -250,15 +251,36 @@ class SandboxSpawner(LocalProcessSpawner):
 
     # ----- lifecycle ---------------------------------------------------------------------
 
+    def _step(self, percent: int, message: str) -> None:
+        self._progress.append({"progress": percent, "message": message})
+
+    async def progress(self) -> Any:
+        """What the spawn page shows while the workspace starts."""
+        seen = 0
+        while True:
+            while seen < len(self._progress):
+                yield self._progress[seen]
+                seen += 1
+            if self._progress and self._progress[-1]["progress"] >= 100:
+                return
+            await asyncio.sleep(0.1)
+
     async def start(self) -> tuple[str, int]:
         """Check the grant, prepare the workspace, start the server in the sandbox."""
-        grant = await self._check_grant()
+        self._progress = []
+        self._step(10, "Checking the grant · 核对授权")
+        try:
+            grant = await self._check_grant()
+        except SpawnException as e:
+            self._step(100, e.message)
+            raise
         self._grant = grant
         self.grant_id = grant.grant_id
         limits = self.limits_for(grant)
         layout = self.layout(grant.grant_id)
         account = accounts.account_name(grant.grant_id)
         try:
+            self._step(25, "Preparing the workspace and its data · 准备工作空间与数据")
             uid, gid = await asyncio.to_thread(accounts.ensure_account, account)
             group = await asyncio.to_thread(self._prepare, grant, layout, limits, uid, gid)
             await self._start_bridges(layout, uid, gid)
@@ -273,13 +295,17 @@ class SandboxSpawner(LocalProcessSpawner):
                 *self.singleuser_args,
                 *self.get_args(),
             ]
+            self._step(50, "Starting the isolated server · 启动隔离的服务")
             self.proc = self._launch(layout, argv, env, group, uid, gid)
             self.pid = self.proc.pid
             await self._wait_ready(layout)
-        except SpawnException:
+            self._step(100, "Workspace ready · 工作空间已就绪")
+        except SpawnException as e:
+            self._step(100, e.message)
             await self._abort(layout)
             raise
         except Exception as e:
+            self._step(100, "Failed · 失败")
             await self._abort(layout)
             self.log.exception("workspace %s could not start", grant.grant_id)
             raise SpawnException(
