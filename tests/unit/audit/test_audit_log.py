@@ -291,3 +291,23 @@ def test_a_rotation_signed_but_not_promoted_is_finished_by_any_process(log_dir: 
     other.close()
     for key in (old_vkey, new.verifier.vkey):
         assert verify_directory(log_dir, key).key_rotations == 1
+
+
+def test_the_log_refuses_to_sign_a_checkpoint_that_does_not_extend_the_last(
+    log: AuditLog, log_dir: Path
+) -> None:
+    import dataclasses
+
+    from audit.exceptions import ForkError
+
+    log.append_many([event(i) for i in range(4)])
+    log.checkpoint()
+    log.append(event(4))
+    # as if the history this process holds and the last signed checkpoint had diverged
+    signed = log._checkpoints[-1]
+    log._checkpoints[-1] = dataclasses.replace(signed, root=bytes(32))
+    before = (log_dir / "checkpoints.log").read_bytes()
+    with pytest.raises(ForkError, match="refusing to sign a checkpoint of size 5"):
+        log.checkpoint()
+    assert (log_dir / "checkpoints.log").read_bytes() == before
+    log._checkpoints[-1] = signed
