@@ -32,7 +32,7 @@ run: install workspace-env
 	$(PY) -m open_portal.launch
 
 test: install workspace-env
-	$(PY) -m pytest -p no:cacheprovider tests
+	$(PY) -m pytest -p no:cacheprovider tests/unit tests/vectors tests/integration
 
 bench: install workspace-env
 	$(PY) -m bench

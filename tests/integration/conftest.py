@@ -15,9 +15,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium driven by Playwright (no browser is downloaded)."""
+    """Debian's headless Chromium driven by Playwright (no browser is downloaded).
+
+    Module-scoped: Playwright's event loop must be gone before asyncio tests of other modules.
+    """
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
