@@ -226,3 +226,15 @@ def test_a_torn_tail_left_by_another_process_is_cut_by_the_next_writer(log_dir: 
     first.close()
     second.close()
     assert verify_directory(log_dir).size == 3
+
+
+def test_an_entry_changed_under_a_running_log_is_not_shown(signed_log: Path) -> None:
+    log = AuditLog.open(signed_log, origin="test.pds/audit")
+    entries = read_entries(signed_log)
+    entries[4] = entries[4].replace(b"user4", b"user5")
+    write_entries(signed_log, entries)  # same size: the running log does not notice on its own
+    with pytest.raises(IntegrityError, match="entry 4 changed on disk"):
+        list(log.entries())
+    with pytest.raises(IntegrityError, match="entry 4 changed on disk"):
+        log.evidence(4)
+    log._files.close()
