@@ -1,0 +1,157 @@
+"""Publishing into the vault, the proposed policy, L1 releases, search — with the real engine."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from factories import portal_at
+
+from desensitize import synthetic
+from open_portal.exceptions import InvalidInput, NotFound
+from open_portal.models import Dataset, Level
+from open_portal.schemas import DatasetMeta
+from open_portal.service import catalog
+from open_portal.service.context import Portal
+from policies import AccessDenied
+
+
+@pytest.fixture
+def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
+    with portal_at(tmp_path / "data", database_url) as p:
+        p.policy.assign_role("owner", "owner", "dept:market")
+        yield p
+
+
+def people_csv(rows: int = 300) -> bytes:
+    rng = random.Random(7)
+    frame = pl.DataFrame([synthetic.fake_person_row(rng) for _ in range(rows)])
+    buffer = io.BytesIO()
+    frame.select("name", "id_number", "mobile", "district", "amount", "note").write_csv(buffer)
+    return buffer.getvalue()
+
+
+def meta(dataset_id: str = "people", level: Level = Level.L1) -> DatasetMeta:
+    return DatasetMeta(
+        id=dataset_id, title_zh="人员", title_en="People", publisher="market", level=level
+    )
+
+
+def test_publish_seals_the_raw_file_and_proposes_a_policy(portal: Portal) -> None:
+    content = people_csv()
+    dataset = catalog.publish_dataset(
+        portal, actor="owner", meta=meta(), file_name="people.csv", content=content
+    )
+    sealed = (portal.settings.vault_dir / "people-v1.csv").read_bytes()
+    assert content[:200] not in sealed and b"id_number" not in sealed
+    with portal.sessions() as session:
+        stored = session.get(Dataset, dataset.id)
+        assert stored is not None and stored.latest is not None
+        version = stored.latest
+        assert version.rows == 300
+        assert catalog.raw_bytes(portal, version) == content
+        found = {c["name"]: c["entity"] for c in version.scan["columns"]}
+        assert found["id_number"] == "CN_ID_CARD" and found["mobile"] == "CN_MOBILE"
+        assert "id_number" in version.policy_yaml and not version.policy_confirmed
+
+
+def test_confirming_an_l1_policy_publishes_a_release_with_its_report(portal: Portal) -> None:
+    catalog.publish_dataset(
+        portal, actor="owner", meta=meta(), file_name="people.csv", content=people_csv()
+    )
+    with portal.sessions() as session:
+        proposed = session.get(Dataset, "people").latest.policy_yaml  # type: ignore[union-attr]
+    catalog.confirm_policy(portal, actor="owner", dataset_id="people", policy_yaml=proposed)
+    path, release = catalog.download_release(portal, actor="", dataset_id="people")
+    published = pl.read_parquet(path)
+    assert (
+        "id_number" not in published.columns
+        or not published["id_number"].str.contains(r"^\d{17}[\dXx]$").any()
+    )
+    assert release.report["output_sha256"] == release.sha256
+    types = [e.type for _, e in portal.audit.entries()]
+    assert types[-3:] == ["dataset.policy_confirmed", "release.published", "release.downloaded"]
+
+
+def test_a_policy_leaving_an_identifier_untouched_is_refused(portal: Portal) -> None:
+    catalog.publish_dataset(
+        portal, actor="owner", meta=meta(), file_name="people.csv", content=people_csv()
+    )
+    with pytest.raises(InvalidInput, match="id_number"):
+        catalog.confirm_policy(
+            portal,
+            actor="owner",
+            dataset_id="people",
+            policy_yaml="level: L1\ncolumns:\n  name:\n    action: drop\n",
+        )
+    with pytest.raises(InvalidInput, match="nope"):
+        catalog.confirm_policy(
+            portal,
+            actor="owner",
+            dataset_id="people",
+            policy_yaml="level: L1\ncolumns:\n  nope:\n    action: drop\n",
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("people.txt", b"a,b\n1,2\n", "unsupported file type"),
+        ("people.parquet", b"not parquet at all", "does not parse"),
+        ("people.xlsx", b"PK\x03\x04 broken", "does not parse"),
+    ],
+)
+def test_files_that_do_not_parse_are_refused_and_nothing_is_kept(
+    portal: Portal, name: str, content: bytes, says: str
+) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        catalog.publish_dataset(portal, actor="owner", meta=meta(), file_name=name, content=content)
+    with portal.sessions() as session:
+        assert session.get(Dataset, "people") is None
+    assert (
+        not list(portal.settings.vault_dir.glob("people*"))
+        if portal.settings.vault_dir.exists()
+        else True
+    )
+
+
+def test_publishing_needs_the_owner_role_in_that_department(portal: Portal) -> None:
+    with pytest.raises(AccessDenied):
+        catalog.publish_dataset(
+            portal, actor="researcher", meta=meta(), file_name="p.csv", content=people_csv(20)
+        )
+    other = DatasetMeta(id="xx", title_zh="x", title_en="x", publisher="health", level=Level.L2)
+    with pytest.raises(AccessDenied):
+        catalog.publish_dataset(
+            portal, actor="owner", meta=other, file_name="p.csv", content=people_csv(20)
+        )
+
+
+def test_l4_is_hidden_from_the_public_and_l2_has_no_download(portal: Portal) -> None:
+    catalog.publish_dataset(
+        portal,
+        actor="owner",
+        meta=meta("secret", Level.L4),
+        file_name="p.csv",
+        content=people_csv(20),
+    )
+    catalog.publish_dataset(
+        portal,
+        actor="owner",
+        meta=meta("restricted", Level.L2),
+        file_name="p.csv",
+        content=people_csv(20),
+    )
+    with portal.sessions() as session:
+        public = catalog.search(portal, session, actor="")
+        assert [d.id for d in public.datasets] == ["restricted"]
+        mine = catalog.search(portal, session, actor="owner")
+        assert {d.id for d in mine.datasets} == {"secret", "restricted"}
+        with pytest.raises(NotFound):
+            catalog.get_dataset(portal, session, actor="researcher", dataset_id="secret")
+    with pytest.raises(AccessDenied):
+        catalog.download_release(portal, actor="researcher", dataset_id="restricted")
