@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlparse
 
 from jupyterhub.spawner import LocalProcessSpawner, SpawnException
@@ -119,6 +119,9 @@ class SandboxSpawner(LocalProcessSpawner):
         Unicode(),
         help="Extra arguments to jupyterhub-singleuser inside the workspace.",
     ).tag(config=True)
+
+    # grant id -> the member whose server runs the grant's workspace now (one at a time)
+    _holders: ClassVar[dict[str, str]] = {}
 
     relay_port = Integer(0, help="Loopback port of the relay to this server (state).")
     grant_id = Unicode("", help="The grant this server was started for (state).")
@@ -251,6 +254,26 @@ class SandboxSpawner(LocalProcessSpawner):
 
     # ----- lifecycle ---------------------------------------------------------------------
 
+    def _claim(self, grant_id: str) -> None:
+        """Take the grant's workspace for this member, or refuse while another member has it."""
+        holder = self._holders.get(grant_id)
+        if holder is not None and holder != self.user.name:
+            raise SpawnException(
+                f"The workspace of grant '{grant_id}' is open by {holder}; members use it one at "
+                f"a time. 授权「{grant_id}」的工作空间正由 {holder} 使用，成员需依次使用。",
+                reason="workspace_in_use",
+                status_code=409,
+            )
+        self._holders[grant_id] = self.user.name
+
+    def _holds(self, grant_id: str) -> bool:
+        """True if this member's server holds the workspace, or nobody does (after a restart)."""
+        return self._holders.get(grant_id, self.user.name) == self.user.name
+
+    def _release_claim(self, grant_id: str) -> None:
+        if self._holders.get(grant_id) == self.user.name:
+            del self._holders[grant_id]
+
     def _step(self, percent: int, message: str) -> None:
         self._progress.append({"progress": percent, "message": message})
 
@@ -271,6 +294,7 @@ class SandboxSpawner(LocalProcessSpawner):
         self._step(10, "Checking the grant · 核对授权")
         try:
             grant = await self._check_grant()
+            self._claim(grant.grant_id)
         except SpawnException as e:
             self._step(100, e.message)
             raise
@@ -484,6 +508,10 @@ class SandboxSpawner(LocalProcessSpawner):
     async def stop(self, now: bool = False) -> None:
         """Stop every process of the workspace (its cgroup), the relays and the mounts."""
         grant_id = self.grant_id or self.name
+        if not self._holds(grant_id):
+            # another member's server runs this grant's workspace: nothing of ours to stop
+            self.clear_state()
+            return
         layout = self.layout(grant_id)
         group = cgroups.cgroup_for(self.cgroup_parent, layout.cgroup_name)
         if not now and self.proc is not None and self.proc.poll() is None:
@@ -499,6 +527,7 @@ class SandboxSpawner(LocalProcessSpawner):
         await self._teardown(layout)
         await asyncio.to_thread(cgroups.remove, group)
         self.clear_state()
+        self._release_claim(grant_id)
         await asyncio.to_thread(
             events.record,
             events.STOPPED,
@@ -517,6 +546,7 @@ class SandboxSpawner(LocalProcessSpawner):
         with contextlib.suppress(OSError):
             await asyncio.to_thread(cgroups.remove, group)
         self.clear_state()
+        self._release_claim(layout.grant_id)
 
     async def _teardown(self, layout: WorkspaceLayout) -> None:
         for relay in self._relays:

@@ -136,7 +136,8 @@ class SandboxEnv:
 
     def add_grant(self, **fields: Any) -> dict[str, Any]:
         grant = grant_dict(**fields)
-        self.set_grants([g for g in self.grants if g["grant_id"] != grant["grant_id"]] + [grant])
+        key = (grant["grant_id"], grant["user"])
+        self.set_grants([g for g in self.grants if (g["grant_id"], g["user"]) != key] + [grant])
         return grant
 
     def destroy(self, grant_id: str) -> lifecycle.DestroyedWorkspace:
@@ -247,8 +248,8 @@ c.SandboxSpawner.stop_grace = 1.0
     finally:
         hub.close()
         portal.stop()
-        for grant in sandbox.grants:
-            sandbox.destroy(grant["grant_id"])
+        for grant_id in {grant["grant_id"] for grant in sandbox.grants}:
+            sandbox.destroy(grant_id)
         for controller in ("memory", "pids", "cpu", ""):
             path = Path("/sys/fs/cgroup") / controller / cgroup_parent
             if path.is_dir():

@@ -31,7 +31,7 @@ def test_idle_workspace_is_culled(sandbox_env: SandboxEnv) -> None:
     started = time.monotonic()
     while time.monotonic() - started < 60:
         server = env.hub.server("alice", "g-idle")
-        if not server or not server["ready"]:
+        if not server or (not server["ready"] and not server["pending"]):
             break
         time.sleep(0.5)
     else:

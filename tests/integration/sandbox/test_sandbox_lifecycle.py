@@ -198,3 +198,22 @@ def test_server_that_dies_at_start_is_reported_not_500_invalid_state(
     assert "InvalidStateError" not in r.text
     layout = WorkspaceLayout.of("g-tiny", env.workspace_root, env.run_root)
     assert cgroups.cgroup_for(env.cgroup_parent, layout.cgroup_name).procs() == set()
+
+
+def test_members_use_a_grant_workspace_one_at_a_time(sandbox_env: SandboxEnv) -> None:
+    env = sandbox_env
+    env.add_grant(grant_id="g-team", user="alice")
+    r = env.hub.start_server("alice", "g-team")
+    assert r.status_code in (201, 202), r.text
+    # bob is a member too: the provider answers for him as well
+    env.set_grants([*env.grants, grant_dict("g-team", user="bob")])
+    refused = env.hub.start_server("bob", "g-team")
+    assert refused.status_code == 409, refused.text
+    assert "open by alice" in refused.json()["message"]
+    headers = {"Authorization": f"token {env.hub.user_token('alice')}"}
+    status = httpx.get(env.hub.server_url("alice", "g-team") + "api/status", headers=headers)
+    assert status.status_code == 200  # bob's refused start left alice's workspace running
+    env.hub.stop_server("alice", "g-team")
+    r = env.hub.start_server("bob", "g-team")
+    assert r.status_code in (201, 202), r.text
+    env.hub.stop_server("bob", "g-team")
