@@ -24,8 +24,14 @@ from desensitize.policy import (
 from desensitize.pseudonym import check_key
 from desensitize.report import ReleaseReport, report_path
 from desensitize.scan import TableScan, scan_frame, scan_table
-from desensitize.tableio import atomic_path, check_output, read_table, sha256_file
-from desensitize.transforms import apply_policy
+from desensitize.tableio import (
+    atomic_path,
+    check_output,
+    read_table,
+    sha256_file,
+    transformed_source,
+)
+from desensitize.transforms import apply_policy, python_actions
 
 
 def _quasi_identifiers(policy: Policy, scan: TableScan, kept: list[str]) -> list[str]:
@@ -108,13 +114,20 @@ def desensitize_table(
         else:
             sizes = None
             rows_in = int(frame.select(pl.len()).collect(engine="streaming").item())
-        result = apply_policy(frame, policy, scan, key=key)
+        count, bar = _progress(rows_in)
+        function, changed = python_actions(policy, scan, key=key)
+        schema = frame.collect_schema()
+        out_schema = pl.Schema({n: (pl.String if n in changed else t) for n, t in schema.items()})
+
+        def per_batch(batch: pl.DataFrame) -> pl.DataFrame:
+            return count(function(batch) if function else batch)
+
+        batches = transformed_source(source, per_batch, out_schema)
+        result = apply_policy(batches, policy, scan, key=key, python_done=True)
         kept_sizes = sizes
         if policy.k_anonymity and sizes is not None:
             result = suppress(result, quasi, sizes, k=k)
             kept_sizes = after_suppression(sizes, k=k)
-        count, bar = _progress(rows_in)
-        result = result.map_batches(count, streamable=True)
         with atomic_path(out) as tmp_out, atomic_path(report_path(out)) as tmp_report:
             try:
                 if out.suffix.lower() == ".parquet":

@@ -7,7 +7,7 @@ import hashlib
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -75,6 +75,49 @@ def stream_csv(
             frame = pl.read_csv(
                 io.BytesIO(header + block), separator=separator, schema=schema, encoding="utf8"
             )
+            if with_columns:
+                frame = frame.select(with_columns)
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            if left is not None:
+                frame = frame.head(left)
+                left -= frame.height
+            yield frame
+            if left is not None and left <= 0:
+                return
+
+    return register_io_source(source, schema=schema)
+
+
+def table_batches(path: Path) -> Iterator[pl.DataFrame]:
+    """The rows of a table in batches: CSV block by block (so memory does not grow with the
+    file), Parquet by the engine's batches, Excel whole (workbooks are small)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        separator = "\t" if suffix == ".tsv" else ","
+        with path.open("rb") as f:
+            header = f.readline()
+        names = pl.read_csv(io.BytesIO(header), separator=separator, infer_schema=False).columns
+        schema = dict.fromkeys(names, pl.String)
+        for block in _csv_blocks(path, CSV_BLOCK_BYTES):
+            yield pl.read_csv(io.BytesIO(header + block), separator=separator, schema=schema)
+    else:
+        yield from read_table(path).collect_batches()
+
+
+def transformed_source(
+    path: Path, transform: Callable[[pl.DataFrame], pl.DataFrame], schema: pl.Schema
+) -> pl.LazyFrame:
+    """The table in ``path`` with ``transform`` applied to each batch as it is read: the work is
+    pulled by the engine batch by batch, so nothing piles up between reading and writing."""
+
+    def source(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, _: int | None
+    ) -> Iterator[pl.DataFrame]:
+        left = n_rows
+        for batch in table_batches(path):
+            frame = transform(batch)
             if with_columns:
                 frame = frame.select(with_columns)
             if predicate is not None:

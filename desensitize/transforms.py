@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -98,25 +99,24 @@ def _per_batch(
     return batch
 
 
-def redact_and_pseudonymize(
-    frame: pl.LazyFrame,
-    *,
-    redact: list[str],
-    pseudonyms: dict[str, str | None],
-    key: bytes,
-) -> pl.LazyFrame:
-    """Entities inside free text replaced by ``<ENTITY_TYPE>`` and identifiers replaced by keyed
-    pseudonyms, batch by batch (streaming)."""
+def python_actions(
+    policy: Policy, scan: TableScan, *, key: bytes
+) -> tuple[Callable[[pl.DataFrame], pl.DataFrame] | None, set[str]]:
+    """The per-batch function for the actions that run Python code (``redact`` and
+    ``pseudonymize``), and the columns it changes; ``None`` if the policy has none."""
+    redact = [n for n, r in policy.columns.items() if r.action == Action.REDACT]
+    pseudonyms = {
+        n: _entity(scan, n) for n, r in policy.columns.items() if r.action == Action.PSEUDONYMIZE
+    }
     if not redact and not pseudonyms:
-        return frame
-    changed = set(redact) | set(pseudonyms)
-    schema = frame.collect_schema()
-    out_schema = {n: (pl.String if n in changed else t) for n, t in schema.items()}
-    return frame.map_batches(
-        functools.partial(_per_batch, redact=redact, pseudonyms=pseudonyms, key=key),
-        schema=pl.Schema(out_schema),
-        streamable=True,
-    )
+        return None, set()
+    function = functools.partial(_per_batch, redact=redact, pseudonyms=pseudonyms, key=key)
+    return function, set(redact) | set(pseudonyms)
+
+
+def _entity(scan: TableScan, column: str) -> str | None:
+    finding = scan.column(column)
+    return finding.entity if finding else None
 
 
 def apply_rule(
@@ -143,20 +143,27 @@ def apply_rule(
 
 
 def apply_policy(
-    frame: pl.LazyFrame, policy: Policy, scan: TableScan, *, key: bytes
+    frame: pl.LazyFrame,
+    policy: Policy,
+    scan: TableScan,
+    *,
+    key: bytes,
+    python_done: bool = False,
 ) -> pl.LazyFrame:
-    """Every column action of ``policy`` (k-anonymity is applied afterwards, it needs counts)."""
+    """Every column action of ``policy`` (k-anonymity is applied afterwards, it needs counts).
 
-    def entity(column: str) -> str | None:
-        finding = scan.column(column)
-        return finding.entity if finding else None
-
-    redact = [n for n, r in policy.columns.items() if r.action == Action.REDACT]
-    pseudonyms = {
-        n: entity(n) for n, r in policy.columns.items() if r.action == Action.PSEUDONYMIZE
-    }
-    frame = redact_and_pseudonymize(frame, redact=redact, pseudonyms=pseudonyms, key=key)
+    ``python_done`` says that the redaction and pseudonyms were already applied batch by batch
+    at the source (see :func:`desensitize.tableio.transformed_source`).
+    """
+    function, changed = (None, set()) if python_done else python_actions(policy, scan, key=key)
+    if function is not None:
+        schema = frame.collect_schema()
+        frame = frame.map_batches(
+            function,
+            schema=pl.Schema({n: (pl.String if n in changed else t) for n, t in schema.items()}),
+            streamable=True,
+        )
     for column, rule in policy.columns.items():
         if rule.action not in (Action.REDACT, Action.PSEUDONYMIZE):
-            frame = apply_rule(frame, column, rule, key=key, entity=entity(column))
+            frame = apply_rule(frame, column, rule, key=key, entity=_entity(scan, column))
     return frame
