@@ -304,7 +304,7 @@ def ensure_demo_accounts(portal: Portal) -> None:
                 organisation="杭州数智科技有限公司", organisation_uscc="91330106MA2GL2KX1Y"
             )
         users.ensure_user(portal, name=name, **profile)
-        if (role, "*") not in portal.policy.role_assignments(name):
+        if role != "owner" and (role, "*") not in portal.policy.role_assignments(name):
             portal.policy.assign_role(name, role)
     for department in DEMO_DEPARTMENTS:
         if ("owner", f"dept:{department}") not in portal.policy.role_assignments("owner"):

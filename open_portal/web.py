@@ -104,7 +104,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     unread = 0
     reviews = 0
     if not identity.is_anonymous:
-        roles = portal.policy.roles_of(identity.name)
+        roles = portal.policy.all_roles(identity.name)
         with portal.sessions() as session:
             unread = notifications.unread_count(session, identity.name)
             reviews = review_badge(portal, session, identity.name, roles)

@@ -75,6 +75,10 @@ class Policy:
             roles |= set(enforcer.get_roles_for_user_in_domain(user, "*"))
         return sorted(r.removeprefix("role:") for r in roles)
 
+    def all_roles(self, user: str) -> list[str]:
+        """Every role the user holds, in any domain (what the pages offer them)."""
+        return sorted({role for role, _ in self.role_assignments(user)})
+
     def domains_of(self, user: str, role: str) -> list[str]:
         enforcer = self._fresh()
         with self._lock:

@@ -72,7 +72,7 @@ def new_application(
             if d.level in (Level.L2, Level.L3)
             and allowed(user.name, "read", dataset_resource(d, user.name))
         ]
-        roles = portal.policy.roles_of(user.name)
+        roles = portal.policy.all_roles(user.name)
         return render(
             request,
             "application_form.html",

@@ -63,4 +63,4 @@ def me(
     portal: PortalDep, user: Annotated[Identity, Depends(Guard("read", "home"))]
 ) -> dict[str, object]:
     """Who the caller is and which roles the policy gives them."""
-    return {"name": user.name, "roles": portal.policy.roles_of(user.name), "via": user.via}
+    return {"name": user.name, "roles": portal.policy.all_roles(user.name), "via": user.via}
