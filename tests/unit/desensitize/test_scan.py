@@ -85,3 +85,64 @@ def test_unreadable_files_are_named(
     with pytest.raises(UnreadableFileError, match=message) as error:
         scan_table(path)
     assert name in str(error.value)
+
+
+def _minimal_xlsx(path: Path, rows: list[list[str]]) -> None:
+    """Write ``rows`` (the first is the header) as a one-sheet workbook of inline strings."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(ref: str, value: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+
+    sheet_rows = "".join(
+        f'<row r="{i}">'
+        + "".join(cell(f"{chr(65 + j)}{i}", v) for j, v in enumerate(row))
+        + "</row>"
+        for i, row in enumerate(rows, start=1)
+    )
+    ns = "http://schemas.openxmlformats.org"
+    files = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{ns}/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{ns}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{ns}/spreadsheetml/2006/main" '
+            f'xmlns:r="{ns}/officeDocument/2006/relationships">'
+            '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{ns}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" '
+            'Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData>{sheet_rows}'
+            "</sheetData></worksheet>"
+        ),
+    }
+    with zipfile.ZipFile(path, "w") as book:
+        for name, text in files.items():
+            book.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + text)
+
+
+def test_excel_workbook(tmp_path: Path, people_csv: Path) -> None:
+    source = pl.read_csv(people_csv, infer_schema=False).select("name", "id_number", "order_no")
+    path = tmp_path / "people.xlsx"
+    _minimal_xlsx(path, [source.columns, *[list(r) for r in source.rows()]])
+    assert _entities(scan_table(path)) == {
+        "name": "PERSON",
+        "id_number": "CN_ID_CARD",
+        "order_no": None,
+    }
