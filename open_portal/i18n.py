@@ -220,6 +220,9 @@ ZH: dict[str, str] = {
     "This stops the workspace and destroys its files, the grant's release, its export holding area and its keys. It cannot be undone.": "此操作将停止工作区并销毁其文件、授权数据版本、导出暂存区和授权密钥，且不可恢复。",
     "Confirm destruction": "确认销毁",
     "Not destroyed.": "尚未销毁。",
+    "More files from outbox/ (separated by commas)": "从 outbox/ 添加文件（以逗号分隔）",
+    "File group": "文件组",
+    "Add files": "添加文件",
 }
 
 

@@ -330,6 +330,27 @@ def group_from_form(
     return _back(request, request_id)
 
 
+@router.post("/exports/{request_id}/files", dependencies=[CsrfDep])
+def add_files_from_form(
+    request: Request,
+    portal: PortalDep,
+    user: EditorDep,
+    request_id: int,
+    files: Annotated[str, Form()],
+    group: Annotated[str, Form()] = "default",
+) -> RedirectResponse:
+    """Add more files of the outbox (names separated by commas or new lines)."""
+    names = [n.strip() for n in files.replace("，", ",").replace("\n", ",").split(",") if n.strip()]
+    exports.add_files(
+        portal,
+        actor=user.name,
+        request_id=request_id,
+        files=names,
+        group=group.strip() or "default",
+    )
+    return _back(request, request_id)
+
+
 @router.post("/exports/{request_id}/files/{file_id}/{action}", dependencies=[CsrfDep])
 def file_action_from_form(
     request: Request,
@@ -444,6 +465,22 @@ def api_show(portal: PortalDep, user: ReaderDep, request_id: int) -> dict[str, A
 def api_release(portal: PortalDep, user: ReaderDep, request_id: int) -> dict[str, Any]:
     """The signed release manifest with its inclusion proof and checkpoint."""
     return exports.release_evidence(portal, actor=user.name, request_id=request_id)
+
+
+class MoreFiles(BaseModel):
+    files: list[str] = Field(min_length=1, max_length=exports.MAX_FILES)
+    group: str = Field("default", min_length=1, max_length=64)
+
+
+@router.post("/api/exports/{request_id}/files")
+def api_add_files(
+    portal: PortalDep, user: EditorDep, request_id: int, body: MoreFiles
+) -> dict[str, Any]:
+    """Add files of the outbox to a pending or returned request."""
+    exports.add_files(
+        portal, actor=user.name, request_id=request_id, files=body.files, group=body.group
+    )
+    return api_show(portal, user, request_id)
 
 
 @router.post("/api/exports/{request_id}/files/{file_id}/{action}")

@@ -97,6 +97,13 @@ def walk_through(
     ).json()
     rid, fid = request["id"], request["files"][0]["id"]
     assert "personal_data" in request["files"][0]["failing"]
+    (box / "figure.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>", encoding="utf-8")
+    more = researcher.post(f"/api/exports/{rid}/files", json={"files": ["figure.svg"]})
+    assert more.status_code == 200, more.text
+    svg = more.json()["files"][1]
+    assert svg["name"] == "figure.svg" and svg["failing"] == []
+    again = researcher.post(f"/api/exports/{rid}/files", json={"files": ["figure.svg"]})
+    assert again.status_code == 422
     researcher.post(f"/api/exports/{rid}/files/{fid}/answer", json={"response": "误放，将撤回"})
     assert researcher.post(f"/api/exports/{rid}/submit").json()["status"] == "submitted"
 
@@ -111,6 +118,8 @@ def walk_through(
     assert researcher.post(f"/api/exports/{rid}/files/{fid}/approve").status_code == 403
 
     officer.post(f"/api/exports/{rid}/files/{fid}/approve")
+    assert officer.post(f"/api/exports/{rid}/complete_review").status_code == 422  # svg unvoted
+    officer.post(f"/api/exports/{rid}/files/{svg['id']}/approve")
     assert officer.post(f"/api/exports/{rid}/complete_review").json()["status"] == "reviewed"
     assert officer.post(f"/api/exports/{rid}/approve").json()["status"] == "approved"
     assert officer.post(f"/api/exports/{rid}/release").json()["status"] == "released"
