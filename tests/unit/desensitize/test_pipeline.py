@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -117,3 +118,20 @@ def test_malformed_csv_leaves_no_partial_output(tmp_path: Path, people_csv: Path
 def test_output_type_is_checked(tmp_path: Path, people_csv: Path) -> None:
     with pytest.raises(UnreadableFileError, match=r"\.parquet or \.csv"):
         desensitize_table(people_csv, tmp_path / "x.xlsx", key=KEY)
+
+
+def test_typed_parquet_and_excel_free_input(
+    tmp_path: Path, make_people: Callable[[int, int], pl.DataFrame]
+) -> None:
+    frame = make_people(120, 5).with_columns(pl.col("age").cast(pl.Int64))
+    source = tmp_path / "typed.parquet"
+    frame.write_parquet(source)
+    out = tmp_path / "typed-release.parquet"
+    report = desensitize_table(source, out, key=KEY, level="L1")
+    result = pl.read_parquet(out)
+    assert report.rows_in == 120
+    assert set(result.get_column("age").drop_nulls()) <= {
+        "(-inf, 18]", "(18, 30]", "(30, 45]", "(45, 60]", "(60, 75]", "(75, inf)"
+    }  # fmt: skip
+    counts = Counter(result.select(report.quasi_identifiers).rows())
+    assert not counts or min(counts.values()) >= 5
