@@ -155,6 +155,8 @@ def _run_step(portal: Portal, grant_id: str, step: str) -> None:
 
 
 def _close_exports(portal: Portal, grant_id: str, actor: str) -> dict[str, Any]:
+    """Close what requesters still hold, and drop the masked excerpts of personal data that the
+    checks kept for reviewers (the counts stay)."""
     from open_portal.models import ExportRequest
 
     with portal.sessions.begin() as session:
@@ -162,6 +164,17 @@ def _close_exports(portal: Portal, grant_id: str, actor: str) -> dict[str, Any]:
         requests = session.scalars(
             select(ExportRequest).where(ExportRequest.grant_id == grant_id)
         ).all()
+        for request in requests:
+            for file in request.files:
+                file.checks = [
+                    {
+                        **c,
+                        "details": {
+                            k: v for k, v in c.get("details", {}).items() if k != "examples"
+                        },
+                    }
+                    for c in file.checks
+                ]
         return {
             "closed": closed,
             "requests": [{"id": r.id, "status": r.status.value} for r in requests],

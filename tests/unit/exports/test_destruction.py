@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from unit.exports.export_helpers import SAFE_TABLE, make_grant, outbox
+from unit.exports.export_helpers import PERSONAL, SAFE_TABLE, make_grant, outbox
 
 from audit import verify_evidence
 from audit.exceptions import VerificationError
@@ -74,7 +74,9 @@ def grant_row(portal: Portal, grant_id: str) -> Grant:
 def test_destroy_after_the_holder_ends_the_grant(portal: Portal, tmp_path: Path) -> None:
     grant_id = make_grant(portal)
     places = furnish(portal, tmp_path, grant_id)
-    sealed = next(p for p in places["holding"].rglob("*") if p.is_file())
+    (outbox(tmp_path, grant_id) / "people.csv").write_text(PERSONAL)
+    exports.request_export(portal, actor="researcher", grant_id=grant_id, files=["people.csv"])
+    sealed = places["holding"] / "1" / "1.v1"  # request 1, file 1, version 1
     leftover = tmp_path / "copy-someone-kept"
     leftover.write_bytes(sealed.read_bytes())
     assert files_containing(tmp_path, MARKER.encode())  # it is there before
@@ -106,19 +108,25 @@ def test_destroy_after_the_holder_ends_the_grant(portal: Portal, tmp_path: Path)
     assert cert["status_before"] == "expired"
     workspace = cert["destroyed"]["workspace"]
     assert {f["path"] for f in workspace["files"]} == {
+        "outbox/people.csv",
         "outbox/table.csv",
         "work/analysis.py",
         "work/scratch.csv",
     }
     assert all(len(f["sha256"]) == 64 for f in workspace["files"])
     assert [f["path"] for f in cert["destroyed"]["release"]["files"]] == ["tickets.parquet"]
-    assert len(cert["destroyed"]["export_holding_area"]["files"]) == 1
+    assert len(cert["destroyed"]["export_holding_area"]["files"]) == 2
     assert cert["destroyed"]["keys"]["pseudonym_key"]["erased"] is True
-    assert cert["destroyed"]["export_requests"]["closed"] == [1]
+    assert cert["destroyed"]["export_requests"]["closed"] == [1, 2]
     assert "NIST SP 800-88" in cert["method"]
     with portal.sessions() as session:
         request = session.get(ExportRequest, 1)
         assert request is not None and request.status == ExportStatus.WITHDRAWN
+        people = session.get(ExportRequest, 2)
+        assert people is not None
+        # the excerpts the checks kept for reviewers are gone; the counts stay
+        found = next(c for c in people.files[0].checks if c["check"] == "personal_data")
+        assert "examples" not in found["details"] and found["details"]["entities"]
     # the portal hands out the same certificate
     again = destruction.certificate(portal, actor="researcher", grant_id=grant_id)
     assert again["leaf_index"] == bundle["leaf_index"]
