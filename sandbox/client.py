@@ -175,12 +175,18 @@ def outbox() -> Path:
     return path
 
 
-def request_export(files: list[str], justification: str) -> str:
-    """Ask for files of ``outbox()`` to be reviewed for export; returns the request id."""
+def request_export(files: list[str], justification: str, controls: str = "") -> str:
+    """Ask for files of ``outbox()`` to be reviewed for export; returns the request id.
+
+    ``controls`` says which disclosure controls were applied (suppression, rounding, ...).
+    """
     box = outbox().resolve()
     for name in files:
         path = (box / name).resolve()
         if box not in path.parents or not path.is_file():
             raise ClientError(f"{name!r} is not a file in the outbox")
-    answer = _request("POST", "/exports", {"files": files, "justification": justification})
+    body: dict[str, Any] = {"files": files, "justification": justification}
+    if controls:
+        body["controls"] = controls
+    answer = _request("POST", "/exports", body)
     return str(answer["id"] if isinstance(answer, dict) and "id" in answer else answer)

@@ -164,7 +164,7 @@ class SandboxSpawner(LocalProcessSpawner):
 
     @default("start_timeout")
     def _default_start_timeout(self) -> int:
-        return 120
+        return 300
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
