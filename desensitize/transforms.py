@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -83,20 +84,26 @@ def address_to_district(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     return frame.with_columns(text.str.extract(ADMIN_PREFIX, 1).alias(column))
 
 
+def _pseudonym_columns(
+    batch: pl.DataFrame, pseudonyms: dict[str, str | None], key: bytes
+) -> list[pl.Series]:
+    normal = batch.select(
+        normalized_identifier(pl.col(c), entity).alias(c) for c, entity in pseudonyms.items()
+    )
+    return [pseudonymize_series(normal.get_column(c), key) for c in pseudonyms]
+
+
 def _per_batch(
     batch: pl.DataFrame, *, redact: list[str], pseudonyms: dict[str, str | None], key: bytes
 ) -> pl.DataFrame:
-    """The actions that run Python code, done in turn on one batch (one call, no GIL contention
-    between concurrent callbacks)."""
-    batch = vectorized.redact_columns(batch, redact)
-    if pseudonyms:
-        normal = batch.select(
-            normalized_identifier(pl.col(c), entity).alias(c) for c, entity in pseudonyms.items()
-        )
-        batch = batch.with_columns(
-            pseudonymize_series(normal.get_column(c), key) for c in pseudonyms
-        )
-    return batch
+    """The actions that run Python code, on one batch: the pseudonyms (Python, holding the GIL)
+    are computed in a second thread while the redaction (mostly polars, releasing it) runs."""
+    if not pseudonyms:
+        return vectorized.redact_columns(batch, redact)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_pseudonym_columns, batch, pseudonyms, key)
+        redacted = vectorized.redact_columns(batch, redact)
+        return redacted.with_columns(pending.result())
 
 
 def python_actions(
