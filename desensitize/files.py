@@ -21,19 +21,6 @@ from desensitize.tableio import (
 )
 from desensitize.textscan import find_entities
 
-TEXT_SUFFIXES = {
-    ".txt",
-    ".md",
-    ".markdown",
-    ".log",
-    ".rst",
-    ".html",
-    ".htm",
-    ".xml",
-    ".yaml",
-    ".yml",
-}
-
 
 @dataclass(frozen=True)
 class FileFinding:

@@ -26,7 +26,6 @@ CONFIDENCE = {
     "ADDRESS": 0.85,
     "PERSON": 0.8,
 }
-SHAPES = ("empty", "number", "date", "text", "free_text")
 TAG = r"<([A-Z_]+)>"
 FREE_TEXT_MIN_CHARS = 12
 

@@ -74,3 +74,54 @@ def test_english_has_no_chinese_name_rule() -> None:
 def test_unknown_language() -> None:
     with pytest.raises(UnsupportedLanguageError, match="fr"):
         find_entities("x", lang="fr")
+
+
+CONTEXTS = ("身份证号{}，", "卡号：{}。", "{}", "联系 {} 谢谢", "（{}）")
+GENERATORS = {
+    "CN_ID_CARD": (synthetic.valid_id_number, synthetic.invalid_id_number),
+    "CN_USCC": (synthetic.valid_uscc, synthetic.invalid_uscc),
+    "CN_BANK_CARD": (synthetic.valid_bank_card, synthetic.invalid_bank_card),
+}
+
+
+@settings(deadline=None)
+@given(
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.sampled_from(sorted(GENERATORS)),
+    st.sampled_from(CONTEXTS),
+)
+def test_valid_identifiers_are_found_and_mutated_ones_never(
+    seed: int, entity: str, context: str
+) -> None:
+    rng = random.Random(seed)
+    valid, mutated = GENERATORS[entity]
+    good, bad = valid(rng), mutated(rng)
+    assert [(f.entity, f.text) for f in find_entities(context.format(good))] == [(entity, good)]
+    assert [f for f in find_entities(context.format(bad)) if f.entity == entity] == []
+    assert presidio_find(context.format(good))[0].text == good
+
+
+@settings(deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_written_mobiles_and_plates_are_found(seed: int) -> None:
+    rng = random.Random(seed)
+    mobile, car = synthetic.formatted_mobile(rng), synthetic.plate(rng)
+    text = f"电话{mobile}，车牌{car}。"
+    assert [(f.entity, f.text) for f in find_entities(text)] == [
+        ("CN_MOBILE", mobile),
+        ("CN_LICENSE_PLATE", car),
+    ]
+
+
+@settings(deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_generated_addresses_generalize_to_their_district(seed: int) -> None:
+    from desensitize.transforms import address_to_district
+
+    rng = random.Random(seed)
+    addresses = [synthetic.address(rng) for _ in range(20)]
+    frame = pl.LazyFrame({"a": addresses})
+    districts = address_to_district(frame, "a").collect().get_column("a").to_list()
+    for address, district in zip(addresses, districts, strict=True):
+        assert district is not None and district.endswith(synthetic.district_of(address))
+        assert address.startswith(district)
