@@ -49,7 +49,7 @@ def write_etc(etc: Path, uid: int, gid: int) -> None:
 
 @functools.cache
 def privileged_files(root: str = "/usr") -> tuple[str, ...]:
-    """Setuid, setgid and file-capability-free paths are fine; these are the setuid/setgid ones."""
+    """The setuid and setgid regular files under ``root`` (cached: scanned once per process)."""
     found: list[str] = []
     for dirpath, _dirs, files in os.walk(root):
         for name in files:

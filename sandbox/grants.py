@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import importlib
 import inspect
 import json
@@ -56,8 +58,9 @@ def load_provider(spec: str | GrantProvider) -> GrantProvider:
 async def resolve_grant(
     provider: GrantProvider, user_name: str, server_name: str
 ) -> WorkspaceGrant | None:
-    """Call the provider, awaiting it if it is async."""
-    result = provider(user_name, server_name)
+    """Call the provider: an async one on the event loop, a blocking one in a thread."""
+    call = functools.partial(provider, user_name, server_name)
+    result = call() if inspect.iscoroutinefunction(provider) else await asyncio.to_thread(call)
     if inspect.isawaitable(result):
         result = await result
     if result is not None and not isinstance(result, WorkspaceGrant):

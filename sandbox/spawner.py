@@ -320,7 +320,8 @@ class SandboxSpawner(LocalProcessSpawner):
                 *self.get_args(),
             ]
             self._step(50, "Starting the isolated server · 启动隔离的服务")
-            self.proc = self._launch(layout, argv, env, group, uid, gid)
+            hide = await asyncio.to_thread(bwrap.privileged_files) if self.hide_setuid_files else ()
+            self.proc = self._launch(layout, argv, env, group, uid, gid, hide)
             self.pid = self.proc.pid
             await self._wait_ready(layout)
             self._step(100, "Workspace ready · 工作空间已就绪")
@@ -404,8 +405,8 @@ class SandboxSpawner(LocalProcessSpawner):
         group: cgroups.Cgroup,
         uid: int,
         gid: int,
+        hide: tuple[str, ...],
     ) -> subprocess.Popen[bytes]:
-        hide = bwrap.privileged_files() if self.hide_setuid_files else ()
         fd = seccomp.program_fd() if self.seccomp_filter else None
         paths = bwrap.SandboxPaths(
             home=layout.home,
