@@ -15,7 +15,7 @@ from desensitize.recognizers.base import CheckedPatternRecognizer
 
 # A Chinese character that can be part of a place name (estate and building names take any).
 # Written as explicit ranges, which both Python's and polars' regex engines run fast.
-NOT_PLACE = "在住的是其我他她址为"
+NOT_PLACE = "在住的是其我他她址为至到往寄送将把去"
 
 
 def _cjk_without(excluded: str) -> str:
