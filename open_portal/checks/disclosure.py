@@ -15,9 +15,10 @@ the cell); an aggregate table gets the cell-count and totals rules.
 from __future__ import annotations
 
 import io
-import math
 import re
 from dataclasses import dataclass
+
+import polars as pl
 
 from open_portal.checks import CheckResult, Limits
 
@@ -32,63 +33,60 @@ SUPPRESSED = re.compile(r"^\s*(\*+|x|c|-|–|—|\.\.|suppressed|<\s*\d+|已抑�
 MAX_LISTED = 20
 
 
+SUPPRESSED_PL = r"(?i)^\s*(\*+|x|c|-|–|—|\.\.|suppressed|<\s*\d+|已抑制|抑制)?\s*$"
+
+
 @dataclass
 class Column:
     name: str
-    values: list[float | None]  # None: suppressed or empty
-    suppressed: list[bool]
+    values: pl.Series  # Float64; null where suppressed or empty
+    suppressed: pl.Series  # Boolean: a suppression mark (not just an empty cell)
     integer: bool
 
 
 @dataclass
 class Table:
-    keys: dict[str, list[str]]
+    frame: pl.DataFrame  # the key (text) columns
+    keys: list[str]
     numbers: dict[str, Column]
     rows: int
 
 
-def _number(text: str) -> float | None:
-    try:
-        value = float(text.replace(",", ""))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def parse_table(data: bytes) -> Table | None:
     """A CSV as key (text) columns and number columns; None when it is not a table."""
-    import polars as pl
-
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True)
     except Exception:
         return None
     if frame.height == 0 or frame.width < 2:
         return None
-    keys: dict[str, list[str]] = {}
+    keys: list[str] = []
     numbers: dict[str, Column] = {}
     for name in frame.columns:
-        cells = [c or "" for c in frame.get_column(name).to_list()]
-        parsed = [None if SUPPRESSED.match(c) else _number(c) for c in cells]
-        is_number = all(
-            p is not None or SUPPRESSED.match(c) for p, c in zip(parsed, cells, strict=True)
-        ) and any(p is not None for p in parsed)
+        cells = frame.get_column(name).fill_null("").str.strip_chars()
+        marked = cells.str.contains(SUPPRESSED_PL)
+        parsed = cells.str.replace_all(",", "").cast(pl.Float64, strict=False)
+        finite = parsed.is_not_null() & parsed.is_finite()
+        is_number = bool((finite | marked).all()) and bool(finite.any())
         if is_number and not KEY_NAME.search(name):
+            values = parsed.set(~finite, None)
+            present = values.drop_nulls()
             numbers[name] = Column(
                 name,
-                parsed,
-                [p is None and c.strip() != "" for p, c in zip(parsed, cells, strict=True)],
-                all(p is None or float(p).is_integer() for p in parsed),
+                values,
+                marked & (cells != ""),
+                bool((present.round(0) == present).all()),
             )
         else:
-            keys[name] = cells
+            keys.append(name)
     if not numbers:
         return None
-    return Table(keys, numbers, frame.height)
+    key_frame = frame.select([pl.col(k).fill_null("") for k in keys])
+    return Table(key_frame, keys, numbers, frame.height)
 
 
 def _label(table: Table, row: int, column: str) -> str:
-    key = " / ".join(v[row] for v in table.keys.values()) or f"row {row + 1}"
+    key = " / ".join(str(table.frame.get_column(k)[row]) for k in table.keys) or f"row {row + 1}"
     return f"{key} · {column}"
 
 
@@ -96,12 +94,14 @@ def _fail(
     check: str, rule_en: str, rule_zh: str, cells: list[str], **details: object
 ) -> CheckResult:
     listed = cells[:MAX_LISTED]
+    failing = details.pop("failing", len(cells))
+    total = failing if isinstance(failing, int) else len(cells)
     return CheckResult(
         f"disclosure.{check}",
         False,
-        f"{len(cells)} cells fail {rule_en}: {'; '.join(listed)}",
-        f"{len(cells)} 个单元格不满足{rule_zh}：{'；'.join(listed)}",
-        {"cells": listed, "failing": len(cells), **details},
+        f"{total} cells fail {rule_en}: {'; '.join(listed)}",
+        f"{total} 个单元格不满足{rule_zh}：{'；'.join(listed)}",
+        {"cells": listed, "failing": total, **details},
     )
 
 
@@ -112,10 +112,14 @@ def _pass(check: str, rule_en: str, rule_zh: str, **details: object) -> CheckRes
 
 
 def _total_row(table: Table) -> int | None:
-    for values in table.keys.values():
-        for i, v in enumerate(values):
-            if TOTAL.match(v):
-                return i
+    for k in table.keys:
+        hits = (
+            table.frame.get_column(k)
+            .str.contains(TOTAL.pattern.replace("^", "(?i)^", 1))
+            .arg_true()
+        )
+        if len(hits):
+            return int(hits[0])
     return None
 
 
@@ -124,14 +128,22 @@ def _cell_count(table: Table, limits: Limits, counts: list[str]) -> CheckResult:
         f"the minimum cell count ({limits.min_cell_count})",
         f"最小单元格计数（{limits.min_cell_count}）",
     )
-    small = [
-        _label(table, i, name)
-        for name in counts
-        for i, v in enumerate(table.numbers[name].values)
-        if v is not None and 0 < v < limits.min_cell_count
-    ]
-    if small:
-        return _fail("min_cell_count", rule_en, rule_zh, small, threshold=limits.min_cell_count)
+    small: list[str] = []
+    failing = 0
+    for name in counts:
+        values = table.numbers[name].values
+        rows = ((values > 0) & (values < limits.min_cell_count)).fill_null(False).arg_true()
+        failing += len(rows)
+        small += [_label(table, int(i), name) for i in rows[: MAX_LISTED - len(small)]]
+    if failing:
+        return _fail(
+            "min_cell_count",
+            rule_en,
+            rule_zh,
+            small,
+            threshold=limits.min_cell_count,
+            failing=failing,
+        )
     return _pass("min_cell_count", rule_en, rule_zh, columns=counts)
 
 
@@ -144,15 +156,16 @@ def _totals(table: Table, value_columns: list[str]) -> CheckResult:
     total_columns = [c for c in value_columns if TOTAL.match(c)]
     inner = [c for c in value_columns if c not in total_columns]
     total_row = _total_row(table)
-    if total_columns:
-        for i in range(table.rows):
-            hidden = [c for c in inner if table.numbers[c].suppressed[i]]
-            if len(hidden) == 1 and table.numbers[total_columns[0]].values[i] is not None:
-                revealed.append(_label(table, i, hidden[0]))
+    if total_columns and inner:
+        hidden = pl.DataFrame({c: table.numbers[c].suppressed for c in inner})
+        ones = (hidden.sum_horizontal() == 1) & table.numbers[total_columns[0]].values.is_not_null()
+        for i in ones.arg_true().to_list():
+            hidden_column = next(c for c in inner if table.numbers[c].suppressed[i])
+            revealed.append(_label(table, i, hidden_column))
     if total_row is not None:
         for c in inner:
             column = table.numbers[c]
-            hidden_rows = [i for i in range(table.rows) if i != total_row and column.suppressed[i]]
+            hidden_rows = [i for i in column.suppressed.arg_true().to_list() if i != total_row]
             if len(hidden_rows) == 1 and column.values[total_row] is not None:
                 label = _label(table, hidden_rows[0], c)
                 if label not in revealed:
@@ -163,28 +176,37 @@ def _totals(table: Table, value_columns: list[str]) -> CheckResult:
 
 
 def _dominance(table: Table, limits: Limits, magnitudes: list[str]) -> list[CheckResult]:
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i in range(table.rows):
-        groups.setdefault(tuple(v[i] for v in table.keys.values()), []).append(i)
-    small, p_fail, nk_fail = [], [], []
-    for key, rows in groups.items():
-        label = " / ".join(key)
-        if len(rows) < limits.min_cell_count:
-            small.append(f"{label} (n={len(rows)})")
-        for name in magnitudes:
-            values = sorted(
-                (abs(v) for v in (table.numbers[name].values[i] for i in rows) if v is not None),
-                reverse=True,
-            )
-            total = sum(values)
-            if total <= 0:
-                continue
-            top1 = values[0]
-            top2 = values[1] if len(values) > 1 else 0.0
-            if total - top1 - top2 < limits.p_percent / 100 * top1:
-                p_fail.append(f"{label} · {name}")
-            if sum(values[: limits.nk_n]) > limits.nk_k / 100 * total:
-                nk_fail.append(f"{label} · {name}")
+    frame = table.frame.with_columns(
+        [table.numbers[m].values.abs().alias(f"__m{i}") for i, m in enumerate(magnitudes)]
+    )
+    cells = frame.group_by(table.keys, maintain_order=True).agg(
+        pl.len().alias("__n"),
+        *[pl.col(f"__m{i}").sum().alias(f"__t{i}") for i in range(len(magnitudes))],
+        *[pl.col(f"__m{i}").drop_nulls().top_k(2).alias(f"__k{i}") for i in range(len(magnitudes))],
+    )
+    labels = cells.select(pl.concat_str([pl.col(k) for k in table.keys], separator=" / "))
+    label = labels.to_series()
+    small_rows = (cells.get_column("__n") < limits.min_cell_count).arg_true()
+    small = [f"{label[i]} (n={cells.get_column('__n')[i]})" for i in small_rows[:MAX_LISTED]]
+    p_fail: list[str] = []
+    nk_fail: list[str] = []
+    p_count = nk_count = 0
+    for i, name in enumerate(magnitudes):
+        parts = cells.select(
+            pl.col(f"__t{i}").alias("total"),
+            pl.col(f"__k{i}").list.get(0, null_on_oob=True).fill_null(0.0).alias("top1"),
+            pl.col(f"__k{i}").list.get(1, null_on_oob=True).fill_null(0.0).alias("top2"),
+        )
+        total, top1, top2 = (parts.get_column(c) for c in ("total", "top1", "top2"))
+        positive = total > 0
+        p_rows = (positive & (total - top1 - top2 < limits.p_percent / 100 * top1)).arg_true()
+        nk_rows = (positive & (top1 + top2 > limits.nk_k / 100 * total)).arg_true()
+        if limits.nk_n != 2:  # the general n: sum of the n largest
+            nk_rows = _nk_general(frame, table.keys, f"__m{i}", limits)
+        p_count += len(p_rows)
+        nk_count += len(nk_rows)
+        p_fail += [f"{label[j]} · {name}" for j in p_rows[:MAX_LISTED]]
+        nk_fail += [f"{label[j]} · {name}" for j in nk_rows[:MAX_LISTED]]
     c_en, c_zh = (
         f"the minimum cell count ({limits.min_cell_count} contributors)",
         f"最小单元格计数（{limits.min_cell_count} 个贡献者）",
@@ -193,14 +215,25 @@ def _dominance(table: Table, limits: Limits, magnitudes: list[str]) -> list[Chec
     nk_en = f"nk dominance (n = {limits.nk_n}, k = {limits.nk_k:g}%)"
     nk_zh = f"nk 支配规则（n = {limits.nk_n}，k = {limits.nk_k:g}%）"
     return [
-        _fail("min_cell_count", c_en, c_zh, small)
-        if small
+        _fail("min_cell_count", c_en, c_zh, small, failing=len(small_rows))
+        if len(small_rows)
         else _pass("min_cell_count", c_en, c_zh),
-        _fail("p_percent", p_en, p_zh, p_fail) if p_fail else _pass("p_percent", p_en, p_zh),
-        _fail("nk_dominance", nk_en, nk_zh, nk_fail)
-        if nk_fail
+        _fail("p_percent", p_en, p_zh, p_fail, failing=p_count)
+        if p_count
+        else _pass("p_percent", p_en, p_zh),
+        _fail("nk_dominance", nk_en, nk_zh, nk_fail, failing=nk_count)
+        if nk_count
         else _pass("nk_dominance", nk_en, nk_zh),
     ]
+
+
+def _nk_general(frame: pl.DataFrame, keys: list[str], column: str, limits: Limits) -> pl.Series:
+    cells = frame.group_by(keys, maintain_order=True).agg(
+        pl.col(column).sum().alias("total"),
+        pl.col(column).drop_nulls().top_k(limits.nk_n).sum().alias("top"),
+    )
+    total, top = cells.get_column("total"), cells.get_column("top")
+    return ((total > 0) & (top > limits.nk_k / 100 * total)).arg_true()
 
 
 def check(kind: str, data: bytes, limits: Limits) -> list[CheckResult]:
@@ -214,9 +247,7 @@ def check(kind: str, data: bytes, limits: Limits) -> list[CheckResult]:
                 "disclosure", True, "not a table of numbers", "不是数值表格", {"table": False}
             )
         ]
-    keys = tuple(table.keys)
-    distinct = {tuple(v[i] for v in table.keys.values()) for i in range(table.rows)}
-    if keys and len(distinct) < table.rows:
+    if table.keys and table.frame.n_unique() < table.rows:
         # several rows per cell: each row is a contribution
         magnitudes = [n for n in table.numbers if not COUNT_NAME.search(n)]
         return _dominance(table, limits, magnitudes)

@@ -219,3 +219,17 @@ def test_pseudonyms_of_the_grant_are_found(tmp_path: Path) -> None:
     other_grant = pseudonymize(people[0], bytes(32))
     assert "pseudonyms" not in failing("ok.txt", other_grant.encode(), pseudonyms=known)
     assert grant_pseudonyms(tmp_path / "missing") == set()
+
+
+def test_nk_dominance_with_another_n() -> None:
+    limits = Limits(nk_n=3, nk_k=95.0)
+    _, ok = run_checks("t.csv", contributions({"A": [500, 300, 150] + [5] * 10}), limits=limits)
+    assert next(r for r in ok if r.check == "disclosure.nk_dominance").passed  # exactly 95%
+    _, bad = run_checks("t.csv", contributions({"A": [500, 300, 160] + [4] * 10}), limits=limits)
+    assert not next(r for r in bad if r.check == "disclosure.nk_dominance").passed
+
+
+def test_many_failing_cells_are_counted_and_some_listed() -> None:
+    table = "区,人数\n" + "".join(f"区{i},{i % 9 + 1}\n" for i in range(30))
+    found = failing("t.csv", table.encode())["disclosure.min_cell_count"]
+    assert found["failing"] == 30 and len(found["cells"]) == 20  # type: ignore[arg-type]
