@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +21,11 @@ from pathlib import Path
 import polars as pl
 
 from bench.measure import Measure
-from sandbox import events, lifecycle
+from sandbox import accounts, bwrap, cgroups, disk, events, lifecycle, mounts, seccomp
 from sandbox.config import get_settings
 from sandbox.devhub import DevHub, start_hub
+from sandbox.grants import WorkspaceLimits
+from sandbox.workspace import WorkspaceLayout
 
 ROUNDS = 3
 CONCURRENT = 10
@@ -55,6 +58,43 @@ def _timed_spawn(hub: DevHub, user: str, name: str) -> float:
     return elapsed
 
 
+def _setup_overhead(base: Path, run_root: Path, release: Path) -> tuple[float, float]:
+    """Seconds to set up a fresh workspace's isolation (account, volume, cgroup, release mount,
+    /etc), and seconds bwrap with the full sandbox adds to running ``true``."""
+    layout = WorkspaceLayout.of("b-setup", base / "workspaces", run_root)
+    limits = WorkspaceLimits(1024**3, 1.0, 256, 256 * 1024**2)
+    parent = f"pds-bench-setup-{secrets.token_hex(3)}"
+    started = time.perf_counter()
+    uid, gid = accounts.ensure_account(accounts.account_name("b-setup"))
+    layout.create(uid, gid)
+    disk.ensure_volume(layout.image, layout.home, limits.disk_bytes, uid, gid)
+    group = cgroups.create(parent, layout.cgroup_name, limits)
+    mounts.bind_readonly(release, layout.release)
+    bwrap.write_etc(layout.etc, uid, gid)
+    setup = time.perf_counter() - started
+    paths = bwrap.SandboxPaths(
+        layout.home, layout.run_dir, get_settings().workspace_env, layout.release
+    )
+    hide = bwrap.privileged_files()
+    runs = []
+    for _ in range(5):
+        fd = seccomp.program_fd()
+        cmd = bwrap.command(paths, ["/usr/bin/true"], fd, hide)
+        t = time.perf_counter()
+        subprocess.run(cmd, pass_fds=(fd,), check=True, user=uid, group=gid, extra_groups=[])
+        t_sandbox = time.perf_counter() - t
+        os.close(fd)
+        t = time.perf_counter()
+        subprocess.run(["/usr/bin/true"], check=True, user=uid, group=gid, extra_groups=[])
+        runs.append(t_sandbox - (time.perf_counter() - t))
+    cgroups.remove(group)
+    for controller in ("memory", "pids", "cpu", ""):
+        path = Path("/sys/fs/cgroup") / controller / parent
+        if path.is_dir():
+            path.rmdir()
+    return setup, statistics.median(runs)
+
+
 def run() -> list[Measure]:
     if os.geteuid() != 0:
         return [Measure("sandbox bench skipped (needs root)", 0, "")]
@@ -75,6 +115,8 @@ def run() -> list[Measure]:
     many = [(f"user{i}", f"b-many-{i}") for i in range(CONCURRENT)]
     grants = [_grant(n, "alice", release) for n in names] + [_grant(g, u, release) for u, g in many]
     grants_file.write_text(json.dumps(grants))
+    grants.append(_grant("b-setup", "alice", release))
+    setup_s, bwrap_s = _setup_overhead(base, run_root, release)
     cgroup_parent = f"pds-bench-{secrets.token_hex(3)}"
     path_env = {"PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}"}
     plain = start_hub(
@@ -121,11 +163,9 @@ c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
         with ThreadPoolExecutor(CONCURRENT) as pool:
             results = list(pool.map(spawn, many))
         wall = time.perf_counter() - started
-        ready = [u for u, g in many if (sandboxed.server(u, g) or {}).get("ready")]
-        failed = (
-            CONCURRENT
-            - sum(1 for r in results if r is not None and r >= 0)
-            + (CONCURRENT - len(ready))
+        ready = {(u, g) for u, g in many if (sandboxed.server(u, g) or {}).get("ready")}
+        failed = sum(
+            1 for pair, took in zip(many, results, strict=True) if took is None or pair not in ready
         )
         for user, grant in many:
             sandboxed.stop_server(user, grant)
@@ -133,9 +173,9 @@ c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
         plain.close()
         sandboxed.close()
         os.environ["PDS_DATA_DIR"] = str(hub_dir / "var")
-        for grant in grants:
+        for item in grants:
             lifecycle.destroy_workspace(
-                str(grant["grant_id"]),
+                str(item["grant_id"]),
                 workspace_root=base / "workspaces",
                 run_root=run_root,
                 cgroup_parent=cgroup_parent,
@@ -159,6 +199,10 @@ c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
             detail=_fmt(sandbox_times) + ", fresh account and volume each",
         ),
         Measure("sandboxed / unsandboxed spawn time", sandbox_s / plain_s, "x", 1.5, at_most=True),
+        Measure(
+            "isolation setup of a fresh workspace (account, volume, cgroup, mount)", setup_s, "s"
+        ),
+        Measure("bwrap + seccomp + namespaces around a process (median of 5)", bwrap_s, "s"),
         Measure(
             f"failed spawns of {CONCURRENT} workspaces at once",
             failed,
