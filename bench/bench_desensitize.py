@@ -115,6 +115,10 @@ def _tables(workdir: Path) -> list[Measure]:
     source = workdir / "table.csv"
     frame.write_csv(source)
     out = workdir / "table.parquet"
+    # both engines warm (patterns compiled, analyzer built) before anything is timed
+    frame.head(300).write_csv(workdir / "warm.csv")
+    desensitize_table(workdir / "warm.csv", workdir / "warm.parquet", policy=POLICY, key=KEY)
+    analyzer().analyze(str(frame.row(0)), language="zh")
     started = time.perf_counter()
     report = desensitize_table(source, out, policy=POLICY, key=KEY)
     ours = TABLE_ROWS / (time.perf_counter() - started)

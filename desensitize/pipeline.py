@@ -73,7 +73,9 @@ def _residual(out: Path, policy: Policy, columns: list[str]) -> list[dict[str, A
     return [{"name": c.name, "entity": c.entity, "share": c.share} for c in found.identifiers]
 
 
-def _progress(total: int) -> tuple[Callable[[pl.DataFrame], pl.DataFrame], tqdm[Any]]:
+def _progress(
+    total: int | None,
+) -> tuple[Callable[[pl.DataFrame], pl.DataFrame], tqdm[Any]]:
     bar: tqdm[Any] = tqdm(
         total=total, unit="rows", unit_scale=True, disable=not sys.stderr.isatty(), leave=False
     )
@@ -105,15 +107,14 @@ def desensitize_table(
     quasi = _quasi_identifiers(policy, scan, kept)
     k = policy.k_anonymity.k if policy.k_anonymity else 2
     try:
-        if quasi:
+        sizes = None
+        rows_in: int | None = None
+        if policy.k_anonymity:  # suppression needs the class sizes before anything is written
             only_quasi = policy.model_copy(
                 update={"columns": {q: policy.rule(q) for q in quasi}, "k_anonymity": None}
             )
             sizes = class_sizes(apply_policy(frame.select(quasi), only_quasi, scan, key=key), quasi)
             rows_in = int(sizes.get_column(sizes.columns[-1]).sum())
-        else:
-            sizes = None
-            rows_in = int(frame.select(pl.len()).collect(engine="streaming").item())
         count, bar = _progress(rows_in)
         function, changed = python_actions(policy, scan, key=key)
         schema = frame.collect_schema()
@@ -136,7 +137,11 @@ def desensitize_table(
                     result.sink_csv(tmp_out, engine="streaming")
             finally:
                 bar.close()
-            rows_out = int(read_table(tmp_out).select(pl.len()).collect().item())
+            written = read_table(tmp_out)
+            rows_out = int(written.select(pl.len()).collect().item())
+            if rows_in is None:  # nothing suppressed: the risk is read off the output
+                rows_in = rows_out
+                sizes = kept_sizes = class_sizes(written, quasi) if quasi else None
             before = risk(sizes, k=k) if sizes is not None else None
             after = risk(kept_sizes, k=k) if kept_sizes is not None else None
             report = ReleaseReport(
