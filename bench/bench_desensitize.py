@@ -35,6 +35,7 @@ TEXT_PRESIDIO_NOTES = 1_500
 TEXT_OUR_NOTES = 20_000
 MEMORY_BASE_ROWS = 250_000
 KEY = bytes(range(32))
+REPEATS = 2
 CHECKED = {"CN_ID_CARD", "CN_BANK_CARD", "CN_USCC", "CN_MOBILE"}
 POLICY = Policy.from_yaml(
     """
@@ -119,13 +120,19 @@ def _tables(workdir: Path) -> list[Measure]:
     frame.head(300).write_csv(workdir / "warm.csv")
     desensitize_table(workdir / "warm.csv", workdir / "warm.parquet", policy=POLICY, key=KEY)
     analyzer().analyze(str(frame.row(0)), language="zh")
-    started = time.perf_counter()
-    report = desensitize_table(source, out, policy=POLICY, key=KEY)
-    ours = TABLE_ROWS / (time.perf_counter() - started)
+    # the machine is shared: each side is timed REPEATS times and its best run counts
+    timings = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        report = desensitize_table(source, out, policy=POLICY, key=KEY)
+        timings.append(time.perf_counter() - started)
+    ours = TABLE_ROWS / min(timings)
     result = pl.read_parquet(out)
 
-    full = _structured_rate(frame.head(STRUCTURED_FULL_ROWS), sample=None)
-    sampled = _structured_rate(frame, sample=500)
+    full = max(
+        _structured_rate(frame.head(STRUCTURED_FULL_ROWS), sample=None) for _ in range(REPEATS)
+    )
+    sampled = max(_structured_rate(frame, sample=500) for _ in range(REPEATS))
 
     cells = frame.lazy().select(
         vectorized.cell_is("CN_ID_CARD", pl.col("id_number")).sum(),
@@ -168,18 +175,20 @@ def _free_text() -> list[Measure]:
     texts = [n.text for n in notes]
     vectorized.redact_series(pl.Series(texts[:50]))  # compile the patterns once
 
-    started = time.perf_counter()
-    ours = vectorized.redact_series(pl.Series(texts)).to_list()
-    our_rate = len(texts) / (time.perf_counter() - started)
-
     few = texts[:TEXT_PRESIDIO_NOTES]
-    started = time.perf_counter()
-    scanned = [redact_text(t) for t in few]
-    scanner_rate = len(few) / (time.perf_counter() - started)
+    our_rate = scanner_rate = presidio_rate = 0.0
+    for _ in range(REPEATS):  # best of REPEATS on a shared machine, for each engine
+        started = time.perf_counter()
+        ours = vectorized.redact_series(pl.Series(texts)).to_list()
+        our_rate = max(our_rate, len(texts) / (time.perf_counter() - started))
 
-    started = time.perf_counter()
-    theirs = _presidio_redact(few)
-    presidio_rate = len(few) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        scanned = [redact_text(t) for t in few]
+        scanner_rate = max(scanner_rate, len(few) / (time.perf_counter() - started))
+
+        started = time.perf_counter()
+        theirs = _presidio_redact(few)
+        presidio_rate = max(presidio_rate, len(few) / (time.perf_counter() - started))
 
     sub = notes[:TEXT_PRESIDIO_NOTES]
     ours_recall = _recall(sub, ours[:TEXT_PRESIDIO_NOTES], None)
