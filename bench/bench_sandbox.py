@@ -27,7 +27,7 @@ from sandbox.devhub import DevHub, start_hub
 from sandbox.grants import WorkspaceLimits
 from sandbox.workspace import WorkspaceLayout
 
-ROUNDS = 3
+ROUNDS = 5
 CONCURRENT = 10
 REPO = Path(__file__).resolve().parents[1]
 
@@ -146,9 +146,13 @@ c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
     )
     try:
         plain_times, sandbox_times = [], []
-        for name in names:
-            plain_times.append(_timed_spawn(plain, "alice", name))
-            sandbox_times.append(_timed_spawn(sandboxed, "alice", name))
+        for i, name in enumerate(names):  # alternate which goes first
+            if i % 2:
+                sandbox_times.append(_timed_spawn(sandboxed, "alice", name))
+                plain_times.append(_timed_spawn(plain, "alice", name))
+            else:
+                plain_times.append(_timed_spawn(plain, "alice", name))
+                sandbox_times.append(_timed_spawn(sandboxed, "alice", name))
         for name in names:
             plain.stop_server("alice", name)
             sandboxed.stop_server("alice", name)

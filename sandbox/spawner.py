@@ -303,6 +303,7 @@ class SandboxSpawner(LocalProcessSpawner):
         limits = self.limits_for(grant)
         layout = self.layout(grant.grant_id)
         account = accounts.account_name(grant.grant_id)
+        began = time.perf_counter()
         try:
             self._step(25, "Preparing the workspace and its data · 准备工作空间与数据")
             uid, gid = await asyncio.to_thread(accounts.ensure_account, account)
@@ -321,9 +322,16 @@ class SandboxSpawner(LocalProcessSpawner):
             ]
             self._step(50, "Starting the isolated server · 启动隔离的服务")
             hide = await asyncio.to_thread(bwrap.privileged_files) if self.hide_setuid_files else ()
+            prepared = time.perf_counter()
             self.proc = self._launch(layout, argv, env, group, uid, gid, hide)
             self.pid = self.proc.pid
             await self._wait_ready(layout)
+            self.log.info(
+                "workspace %s: isolation set up in %.2f s, server listening %.2f s later",
+                grant.grant_id,
+                prepared - began,
+                time.perf_counter() - prepared,
+            )
             self._step(100, "Workspace ready · 工作空间已就绪")
         except SpawnException as e:
             self._step(100, e.message)
