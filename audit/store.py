@@ -84,7 +84,10 @@ class RecordFile:
 
     def size(self) -> int:
         """The file's size in bytes (a reader needs no write access)."""
-        return os.stat(self.path).st_size
+        try:
+            return os.stat(self.path).st_size
+        except FileNotFoundError:
+            raise IntegrityError(f"{self.path} is gone: the log was removed") from None
 
     def scan(
         self, offset: int | None = None, end: int | None = None
