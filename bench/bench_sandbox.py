@@ -28,6 +28,7 @@ from sandbox.grants import WorkspaceLimits
 from sandbox.workspace import WorkspaceLayout
 
 ROUNDS = 5
+RUN = secrets.token_hex(3)  # grant ids unique to this run (runs on one machine must not collide)
 CONCURRENT = 10
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,11 +62,11 @@ def _timed_spawn(hub: DevHub, user: str, name: str) -> float:
 def _setup_overhead(base: Path, run_root: Path, release: Path) -> tuple[float, float]:
     """Seconds to set up a fresh workspace's isolation (account, volume, cgroup, release mount,
     /etc), and seconds bwrap with the full sandbox adds to running ``true``."""
-    layout = WorkspaceLayout.of("b-setup", base / "workspaces", run_root)
+    layout = WorkspaceLayout.of(f"b-setup-{RUN}", base / "workspaces", run_root)
     limits = WorkspaceLimits(1024**3, 1.0, 256, 256 * 1024**2)
     parent = f"pds-bench-setup-{secrets.token_hex(3)}"
     started = time.perf_counter()
-    uid, gid = accounts.ensure_account(accounts.account_name("b-setup"))
+    uid, gid = accounts.ensure_account(accounts.account_name(f"b-setup-{RUN}"))
     layout.create(uid, gid)
     disk.ensure_volume(layout.image, layout.home, limits.disk_bytes, uid, gid)
     group = cgroups.create(parent, layout.cgroup_name, limits)
@@ -111,11 +112,11 @@ def run() -> list[Measure]:
     (release / "births.parquet").chmod(0o644)
     hub_dir = Path(tempfile.mkdtemp(prefix="pds-bench-hub-"))
     grants_file = hub_dir / "grants.json"
-    names = [f"b-seq-{i}" for i in range(ROUNDS)]
-    many = [(f"user{i}", f"b-many-{i}") for i in range(CONCURRENT)]
+    names = [f"b-seq{i}-{RUN}" for i in range(ROUNDS)]
+    many = [(f"user{i}", f"b-many{i}-{RUN}") for i in range(CONCURRENT)]
     grants = [_grant(n, "alice", release) for n in names] + [_grant(g, u, release) for u, g in many]
     grants_file.write_text(json.dumps(grants))
-    grants.append(_grant("b-setup", "alice", release))
+    grants.append(_grant(f"b-setup-{RUN}", "alice", release))
     setup_s, bwrap_s = _setup_overhead(base, run_root, release)
     cgroup_parent = f"pds-bench-{secrets.token_hex(3)}"
     path_env = {"PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}"}

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -122,6 +123,7 @@ class SandboxSpawner(LocalProcessSpawner):
 
     # grant id -> the member whose server runs the grant's workspace now (one at a time)
     _holders: ClassVar[dict[str, str]] = {}
+    _scan_started: ClassVar[bool] = False
 
     relay_port = Integer(0, help="Loopback port of the relay to this server (state).")
     grant_id = Unicode("", help="The grant this server was started for (state).")
@@ -171,6 +173,10 @@ class SandboxSpawner(LocalProcessSpawner):
         self._relays: list[TcpToUnix | UnixToTcp] = []
         self._grant: WorkspaceGrant | None = None
         self._progress: list[dict[str, Any]] = []
+        if self.hide_setuid_files and not SandboxSpawner._scan_started:
+            # warm the cache of setuid files (a walk of /usr) before the first start needs it
+            SandboxSpawner._scan_started = True
+            threading.Thread(target=bwrap.privileged_files, daemon=True).start()
 
     # ----- state -------------------------------------------------------------------------
 

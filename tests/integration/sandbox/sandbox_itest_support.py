@@ -30,6 +30,13 @@ PIDS_LIMIT = 128
 DISK_LIMIT = 64 * 1024**2
 
 pytestmark = pytest.mark.integration
+# grant ids (and so account names) unique to this run: runs on one machine must not collide
+RUN = secrets.token_hex(3)
+
+
+def gid(name: str) -> str:
+    """A grant id unique to this test run, e.g. ``g-esc-1a2b3c``."""
+    return f"g-{name}-{RUN}"
 
 
 def _missing() -> str | None:
@@ -198,7 +205,7 @@ def sandbox_env(
     vault_file = vault / "raw-births.csv"
     vault_file.write_text("id_number,name\n110101199003077777,张三\n")
     vault_file.chmod(0o644)
-    release = base / "releases" / "g-esc"
+    release = base / "releases" / "esc"
     release.mkdir(parents=True)
     pl.DataFrame({"district": ["A", "B", "A"], "births": [3, 5, 7]}).write_parquet(
         release / "births.parquet"

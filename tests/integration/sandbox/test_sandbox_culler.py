@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from integration.sandbox.sandbox_itest_support import SandboxEnv
+from integration.sandbox.sandbox_itest_support import SandboxEnv, gid
 
 from sandbox import cgroups
 from sandbox.workspace import WorkspaceLayout
@@ -25,17 +25,17 @@ c.JupyterHub.load_roles.append(_role)
 
 def test_idle_workspace_is_culled(sandbox_env: SandboxEnv) -> None:
     env = sandbox_env
-    env.add_grant(grant_id="g-idle")
-    r = env.hub.start_server("alice", "g-idle")
+    env.add_grant(grant_id=gid("idle"))
+    r = env.hub.start_server("alice", gid("idle"))
     assert r.status_code in (201, 202), r.text
     started = time.monotonic()
     while time.monotonic() - started < 60:
-        server = env.hub.server("alice", "g-idle")
+        server = env.hub.server("alice", gid("idle"))
         if not server or (not server["ready"] and not server["pending"]):
             break
         time.sleep(0.5)
     else:
         pytest.fail("the idle workspace was not culled in 60 s")
     assert time.monotonic() - started >= 2  # not stopped at once: it was idle first
-    layout = WorkspaceLayout.of("g-idle", env.workspace_root, env.run_root)
+    layout = WorkspaceLayout.of(gid("idle"), env.workspace_root, env.run_root)
     assert cgroups.cgroup_for(env.cgroup_parent, layout.cgroup_name).procs() == set()

@@ -13,14 +13,20 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
-from integration.sandbox.sandbox_itest_support import DISK_LIMIT, MEM_LIMIT, PIDS_LIMIT, SandboxEnv
+from integration.sandbox.sandbox_itest_support import (
+    DISK_LIMIT,
+    MEM_LIMIT,
+    PIDS_LIMIT,
+    SandboxEnv,
+    gid,
+)
 
 from sandbox import bwrap, cgroups
 from sandbox.workspace import WorkspaceLayout
 
 pytestmark = pytest.mark.integration
 USER = "alice"
-GRANT = "g-esc"
+GRANT = gid("esc")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +41,7 @@ def ws(sandbox_env: SandboxEnv) -> Iterator[SandboxEnv]:
         "budget": {"total": 1.0, "spent": 0.25, "remaining": 0.75},
     }
     # another grant's workspace on the host, readable by anyone there
-    other = env.workspace_root / "g-other" / "home"
+    other = env.workspace_root / gid("other") / "home"
     other.mkdir(parents=True)
     (other / "secret.txt").write_text("other grant's work")
     (other / "secret.txt").chmod(0o644)
@@ -121,7 +127,7 @@ def test_host_secrets_are_not_there(ws: SandboxEnv) -> None:
         str(ws.vault_file),
         str(ws.hub_dir / "jupyterhub.sqlite"),
         str(ws.hub_dir / "jupyterhub_cookie_secret"),
-        str(ws.workspace_root / "g-other" / "home" / "secret.txt"),
+        str(ws.workspace_root / gid("other") / "home" / "secret.txt"),
         str(ws.workspace_root / GRANT / "home.img"),
         "/etc/shadow",
         "/etc/gshadow",

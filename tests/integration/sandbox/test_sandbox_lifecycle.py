@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from integration.sandbox.sandbox_itest_support import SandboxEnv, grant_dict
+from integration.sandbox.sandbox_itest_support import SandboxEnv, gid, grant_dict
 
 from audit import AuditLog
 from sandbox import accounts, cgroups, lifecycle
@@ -38,15 +38,15 @@ def wait_stopped(env: SandboxEnv, grant_id: str, timeout: float = 30) -> None:
 @pytest.mark.parametrize(
     ("grant", "server", "user", "words"),
     [
-        (None, "g-none", USER, "No active grant"),
-        (grant_dict("g-mine", user="bob"), "g-mine", USER, "No active grant"),
+        (None, gid("none"), USER, "No active grant"),
+        (grant_dict(gid("mine"), user="bob"), gid("mine"), USER, "No active grant"),
         (
-            grant_dict("g-susp", active=False, reason="suspended by officer 已暂停"),
-            "g-susp",
+            grant_dict(gid("susp"), active=False, reason="suspended by officer 已暂停"),
+            gid("susp"),
             USER,
             "suspended by officer 已暂停",
         ),
-        (grant_dict("g-ended", ends_in=timedelta(seconds=-1)), "g-ended", USER, "has ended"),
+        (grant_dict(gid("ended"), ends_in=timedelta(seconds=-1)), gid("ended"), USER, "has ended"),
     ],
 )
 def test_start_without_an_active_grant_is_refused_clearly(
@@ -71,12 +71,12 @@ def test_default_server_is_refused(sandbox_env: SandboxEnv) -> None:
 def test_l3_workspace_has_no_record_level_data(sandbox_env: SandboxEnv) -> None:
     env = sandbox_env
     # even if a provider passes a release for an L3 grant, it is not mounted
-    env.add_grant(grant_id="g-l3", level="L3", release_dir=env.release_dir)
-    r = env.hub.start_server(USER, "g-l3")
+    env.add_grant(grant_id=gid("l3"), level="L3", release_dir=env.release_dir)
+    r = env.hub.start_server(USER, gid("l3"))
     assert r.status_code in (201, 202), r.text
     out = env.hub.run_code(
         USER,
-        "g-l3",
+        gid("l3"),
         """
 import json, os
 from sandbox import client
@@ -93,64 +93,65 @@ print(json.dumps({"release": os.path.exists("/data/release"),
     got = json.loads(out.strip().splitlines()[-1])
     assert got == {"release": False, "level": "L3", "refused": True, "run": []}
     assert not any(
-        e["type"] == "workspace.data_mounted" and e["subject"] == "grant:g-l3" for e in events(env)
+        e["type"] == "workspace.data_mounted" and e["subject"] == "grant:" + gid("l3")
+        for e in events(env)
     )
-    env.hub.stop_server(USER, "g-l3")
+    env.hub.stop_server(USER, gid("l3"))
 
 
 def test_stop_on_revoke_stops_everything_and_is_audited(sandbox_env: SandboxEnv) -> None:
     env = sandbox_env
-    env.add_grant(grant_id="g-rev", release_dir=env.release_dir)
-    r = env.hub.start_server(USER, "g-rev")
+    env.add_grant(grant_id=gid("rev"), release_dir=env.release_dir)
+    r = env.hub.start_server(USER, gid("rev"))
     assert r.status_code in (201, 202), r.text
-    layout = WorkspaceLayout.of("g-rev", env.workspace_root, env.run_root)
+    layout = WorkspaceLayout.of(gid("rev"), env.workspace_root, env.run_root)
     group = cgroups.cgroup_for(env.cgroup_parent, layout.cgroup_name)
     assert group.procs()
-    url = env.hub.server_url(USER, "g-rev") + "api/status"
+    url = env.hub.server_url(USER, gid("rev")) + "api/status"
     headers = {"Authorization": f"token {env.hub.user_token(USER)}"}
     assert httpx.get(url, headers=headers).status_code == 200
 
-    stopped = lifecycle.stop_workspace(env.hub.api_url, env.hub.token, USER, "g-rev")
+    stopped = lifecycle.stop_workspace(env.hub.api_url, env.hub.token, USER, gid("rev"))
 
     assert stopped is True
-    assert env.hub.server(USER, "g-rev") is None or not env.hub.server(USER, "g-rev")["ready"]
+    assert env.hub.server(USER, gid("rev")) is None or not env.hub.server(USER, gid("rev"))["ready"]
     assert group.procs() == set()
     assert httpx.get(url, headers=headers).status_code != 200
     assert not layout.server_socket.exists()
-    types = [e["type"] for e in events(env) if e["subject"] == "grant:g-rev"]
+    types = [e["type"] for e in events(env) if e["subject"] == "grant:" + gid("rev")]
     assert types == ["workspace.data_mounted", "workspace.started", "workspace.stopped"]
-    assert lifecycle.stop_workspace(env.hub.api_url, env.hub.token, USER, "g-rev") is False
+    assert lifecycle.stop_workspace(env.hub.api_url, env.hub.token, USER, gid("rev")) is False
 
 
 def test_suspending_a_grant_stops_its_running_workspace(sandbox_env: SandboxEnv) -> None:
     env = sandbox_env
-    env.add_grant(grant_id="g-poll")
-    r = env.hub.start_server(USER, "g-poll")
+    env.add_grant(grant_id=gid("poll"))
+    r = env.hub.start_server(USER, gid("poll"))
     assert r.status_code in (201, 202), r.text
-    env.add_grant(grant_id="g-poll", active=False, reason="revoked")
-    wait_stopped(env, "g-poll", timeout=20)  # the hub polls every second here
-    layout = WorkspaceLayout.of("g-poll", env.workspace_root, env.run_root)
+    env.add_grant(grant_id=gid("poll"), active=False, reason="revoked")
+    wait_stopped(env, gid("poll"), timeout=20)  # the hub polls every second here
+    layout = WorkspaceLayout.of(gid("poll"), env.workspace_root, env.run_root)
     assert cgroups.cgroup_for(env.cgroup_parent, layout.cgroup_name).procs() == set()
 
 
 def test_expiry_destroys_the_workspace(sandbox_env: SandboxEnv) -> None:
     env = sandbox_env
-    env.add_grant(grant_id="g-exp", release_dir=env.release_dir)
-    r = env.hub.start_server(USER, "g-exp")
+    env.add_grant(grant_id=gid("exp"), release_dir=env.release_dir)
+    r = env.hub.start_server(USER, gid("exp"))
     assert r.status_code in (201, 202), r.text
     headers = {"Authorization": f"token {env.hub.user_token(USER)}"}
     put = httpx.put(
-        env.hub.server_url(USER, "g-exp") + "api/contents/result.txt",
+        env.hub.server_url(USER, gid("exp")) + "api/contents/result.txt",
         headers=headers,
         json={"type": "file", "format": "text", "content": "mean births 5.0\n"},
     )
     assert put.status_code in (200, 201), put.text
-    layout = WorkspaceLayout.of("g-exp", env.workspace_root, env.run_root)
-    account = accounts.account_name("g-exp")
+    layout = WorkspaceLayout.of(gid("exp"), env.workspace_root, env.run_root)
+    account = accounts.account_name(gid("exp"))
     assert pwd.getpwnam(account)
 
     destroyed = lifecycle.destroy_workspace(
-        "g-exp",
+        gid("exp"),
         hub_api_url=env.hub.api_url,
         token=env.hub.token,
         user=USER,
@@ -167,7 +168,7 @@ def test_expiry_destroys_the_workspace(sandbox_env: SandboxEnv) -> None:
     assert destroyed.account_deleted
     assert not layout.dir.exists() and not layout.run_dir.exists()
     assert accounts.lookup(account) is None
-    server = env.hub.server(USER, "g-exp")
+    server = env.hub.server(USER, gid("exp"))
     assert server is None or not server["ready"]
     destroyed_events = [e for e in events(env) if e["type"] == "workspace.destroyed"]
     assert destroyed_events[-1]["details"]["manifest_sha256"] == destroyed.manifest_sha256
@@ -179,13 +180,13 @@ def test_server_that_dies_at_start_is_reported_not_500_invalid_state(
     sandbox_env: SandboxEnv,
 ) -> None:
     env = sandbox_env
-    grant = grant_dict("g-tiny")
+    grant = grant_dict(gid("tiny"))
     grant["limits"]["mem_bytes"] = 8 * 1024**2  # too small for the server to start
     env.set_grants([*env.grants, grant])
-    r = env.hub.api("POST", f"/users/{USER}/servers/g-tiny")
+    r = env.hub.api("POST", f"/users/{USER}/servers/{gid('tiny')}")
     deadline = time.monotonic() + 60
     while r.status_code == 202 and time.monotonic() < deadline:
-        server = env.hub.server(USER, "g-tiny")
+        server = env.hub.server(USER, gid("tiny"))
         if not server or not server["pending"]:
             break
         time.sleep(0.2)
@@ -193,27 +194,27 @@ def test_server_that_dies_at_start_is_reported_not_500_invalid_state(
         assert r.status_code == 500
         assert "exited while starting" in r.json()["message"], r.text
     else:
-        progress = env.hub.api("GET", f"/users/{USER}/servers/g-tiny/progress")
+        progress = env.hub.api("GET", f"/users/{USER}/servers/{gid('tiny')}/progress")
         assert "exited while starting" in progress.text
     assert "InvalidStateError" not in r.text
-    layout = WorkspaceLayout.of("g-tiny", env.workspace_root, env.run_root)
+    layout = WorkspaceLayout.of(gid("tiny"), env.workspace_root, env.run_root)
     assert cgroups.cgroup_for(env.cgroup_parent, layout.cgroup_name).procs() == set()
 
 
 def test_members_use_a_grant_workspace_one_at_a_time(sandbox_env: SandboxEnv) -> None:
     env = sandbox_env
-    env.add_grant(grant_id="g-team", user="alice")
-    r = env.hub.start_server("alice", "g-team")
+    env.add_grant(grant_id=gid("team"), user="alice")
+    r = env.hub.start_server("alice", gid("team"))
     assert r.status_code in (201, 202), r.text
     # bob is a member too: the provider answers for him as well
-    env.set_grants([*env.grants, grant_dict("g-team", user="bob")])
-    refused = env.hub.start_server("bob", "g-team")
+    env.set_grants([*env.grants, grant_dict(gid("team"), user="bob")])
+    refused = env.hub.start_server("bob", gid("team"))
     assert refused.status_code == 409, refused.text
     assert "open by alice" in refused.json()["message"]
     headers = {"Authorization": f"token {env.hub.user_token('alice')}"}
-    status = httpx.get(env.hub.server_url("alice", "g-team") + "api/status", headers=headers)
+    status = httpx.get(env.hub.server_url("alice", gid("team")) + "api/status", headers=headers)
     assert status.status_code == 200  # bob's refused start left alice's workspace running
-    env.hub.stop_server("alice", "g-team")
-    r = env.hub.start_server("bob", "g-team")
+    env.hub.stop_server("alice", gid("team"))
+    r = env.hub.start_server("bob", gid("team"))
     assert r.status_code in (201, 202), r.text
-    env.hub.stop_server("bob", "g-team")
+    env.hub.stop_server("bob", gid("team"))
