@@ -159,7 +159,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _certificate(args: argparse.Namespace) -> int:
     with _open(args) as log:
-        bundle = log.evidence(log.find_latest(args.type, args.subject))
+        subject = args.subject if ":" in args.subject else f"grant:{args.subject}"
+        bundle = log.evidence(log.find_latest(args.type, subject))
     _print_json(bundle)
     return 0
 

@@ -158,6 +158,7 @@ ZH: dict[str, str] = {
     "the data-use agreement": "开放利用协议",
     # exports and destruction
     "Export requests": "数据导出申请",
+    "Exports": "数据导出",
     "Export request": "导出申请",
     "Waiting for review": "待审核",
     "files": "个文件",

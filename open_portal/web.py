@@ -131,9 +131,12 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
 def review_badge(portal: Portal, session: Session, user: str, roles: list[str]) -> int:
     if not {"owner", "officer"} & set(roles):
         return 0
-    from open_portal.service import applications
+    from open_portal.service import applications, exports
 
-    return len(applications.review_queue(portal, session, actor=user))
+    waiting = len(applications.review_queue(portal, session, actor=user))
+    if "officer" in roles:
+        waiting += len(exports.review_queue(portal, session, actor=user))
+    return waiting
 
 
 async def check_csrf(request: Request, csrf: Annotated[str, Form(alias="_csrf")] = "") -> None:

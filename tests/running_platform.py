@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "demo-password-for-tests"
 CHROMIUM = "/usr/bin/chromium"
+WORKSPACES = Path("/var/lib/pds")
+RUN = Path("/run/pds")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,6 +59,39 @@ class RunningHub:
         response.raise_for_status()
         return str(response.json()["token"])
 
+    @property
+    def workspaces(self) -> Path:
+        return WORKSPACES / f"test-{self.url.rsplit(':', 1)[1]}"
+
+    def start_workspace(self, user: str, grant_id: str, token: str, timeout: float = 300) -> None:
+        """Start the named server of a grant as its user, through the hub's REST API."""
+        headers = {"Authorization": f"token {token}"}
+        url = f"{self.url}/hub/api/users/{user}/servers/{grant_id}"
+        response = httpx.post(url, headers=headers, timeout=60)
+        if response.status_code not in (201, 202):
+            raise RuntimeError(f"start refused: {response.status_code} {response.text}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = self.server(user, grant_id, token)
+            if server and server.get("ready"):
+                return
+            if not server or not server.get("pending"):
+                raise RuntimeError(
+                    f"{user}/{grant_id} failed to start:\n{self.log.read_text()[-3000:]}"
+                )
+            time.sleep(0.2)
+        raise TimeoutError(f"{user}/{grant_id} not ready in {timeout} s")
+
+    def server(self, user: str, grant_id: str, token: str) -> dict[str, object] | None:
+        response = httpx.get(
+            f"{self.url}/hub/api/users/{user}",
+            headers={"Authorization": f"token {token}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        servers: dict[str, dict[str, object]] = response.json().get("servers", {})
+        return servers.get(grant_id)
+
     def api(self, user: str) -> httpx.Client:
         return httpx.Client(
             base_url=self.portal, headers={"Authorization": f"token {self.token(user)}"}, timeout=60
@@ -63,7 +99,9 @@ class RunningHub:
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, *, extra_env: dict[str, str] | None = None, timeout: float = 180) -> Iterator[RunningHub]:
+def running_hub(
+    data_dir: Path, *, extra_env: dict[str, str] | None = None, timeout: float = 180
+) -> Iterator[RunningHub]:
     """``make run``'s entry point in a subprocess; stopped (with its children) afterwards."""
     port = free_port()
     env = {
@@ -74,6 +112,9 @@ def running_hub(data_dir: Path, *, extra_env: dict[str, str] | None = None, time
         "PDS_PROXY_API_PORT": str(free_port()),
         "PDS_PORTAL_PORT": str(free_port()),
         "PDS_DEMO_PASSWORD": PASSWORD,
+        # workspace accounts must be able to traverse these, so not under a private temp dir
+        "PDS_WORKSPACE_ROOT": str(WORKSPACES / f"test-{port}"),
+        "PDS_WORKSPACE_RUN_DIR": str(RUN / f"test-{port}"),
         "PATH": f"{ROOT / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{os.environ['PATH']}",
         **(extra_env or {}),
     }
@@ -101,13 +142,17 @@ def running_hub(data_dir: Path, *, extra_env: dict[str, str] | None = None, time
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+        for leftover in (WORKSPACES / f"test-{port}", RUN / f"test-{port}"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def wait_ready(hub: RunningHub, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if hub.process.poll() is not None:
-            raise RuntimeError(f"the platform exited with {hub.process.returncode}:\n{hub.log.read_text()[-4000:]}")
+            raise RuntimeError(
+                f"the platform exited with {hub.process.returncode}:\n{hub.log.read_text()[-4000:]}"
+            )
         try:
             health = httpx.get(f"{hub.portal}/api/health", timeout=5)
             if health.status_code == 200:

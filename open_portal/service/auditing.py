@@ -31,14 +31,8 @@ def record(
 
 
 def event_view(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "type": event.type,
-        "actor": event.actor,
-        "subject": event.subject,
-        "object": event.object,
-        "time": event.time.isoformat(),
-        "details": dict(event.details),
-    }
+    """The event as plain JSON (details thawed from their read-only form)."""
+    return event.to_dict()
 
 
 def search(

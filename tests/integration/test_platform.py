@@ -46,11 +46,14 @@ def test_wrong_password_is_refused(hub: RunningHub, page: Page) -> None:
     page.click("#login_submit")
     page.wait_for_selector(".login_error, p.login_error, .alert")
     assert "/hub/login" in page.url
-    assert httpx.post(
-        f"{hub.url}/hub/api/users/researcher/tokens",
-        json={"auth": {"username": "researcher", "password": "wrong"}},
-        timeout=30,
-    ).status_code == 403
+    assert (
+        httpx.post(
+            f"{hub.url}/hub/api/users/researcher/tokens",
+            json={"auth": {"username": "researcher", "password": "wrong"}},
+            timeout=30,
+        ).status_code
+        == 403
+    )
 
 
 def test_portal_api_with_a_hub_token(hub: RunningHub) -> None:
@@ -58,7 +61,15 @@ def test_portal_api_with_a_hub_token(hub: RunningHub) -> None:
         me = api.get("/api/me")
         assert me.status_code == 200
         assert me.json() == {"name": "officer", "roles": ["officer"], "via": "token"}
-        assert api.get("/api/audit/events", params={"type": "dataset."}).status_code == 200
+        events = api.get("/api/audit/events", params={"type": "dataset."})
+        assert events.status_code == 200
+        assert {e["type"] for e in events.json()} >= {
+            "dataset.published",
+            "dataset.policy_confirmed",
+        }
+        page = api.get("/audit", params={"dataset": "hotline-tickets"})
+        assert page.status_code == 200 and "dataset.published" in page.text
+        assert "pds.local/audit" in api.get("/audit/checkpoint").text
     with hub.api("researcher") as api:
         denied = api.get("/api/audit/events", headers={"accept-language": "en"})
         assert denied.status_code == 403
@@ -69,7 +80,9 @@ def test_anonymous_request_is_sent_to_login(hub: RunningHub) -> None:
     response = httpx.get(f"{hub.portal}/applications", timeout=30)
     assert response.status_code == 302
     assert response.headers["location"].startswith("/services/portal/login")
-    bogus = httpx.get(f"{hub.portal}/api/me", headers={"Authorization": "token not-a-token"}, timeout=30)
+    bogus = httpx.get(
+        f"{hub.portal}/api/me", headers={"Authorization": "token not-a-token"}, timeout=30
+    )
     assert bogus.status_code == 401
 
 

@@ -1,0 +1,126 @@
+"""Workspaces through the whole platform: a grant's isolated server, its data, DP, revocation."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from running_platform import RunningHub
+
+from sandbox.devhub import DevHub
+
+pytestmark = pytest.mark.integration
+
+L2_CODE = """
+import json, re
+from sandbox import client
+frame = client.load("hotline-tickets").collect()
+ids = [str(v) for v in frame["caller_id_number"].to_list()] if "caller_id_number" in frame.columns else []
+print(json.dumps({
+    "datasets": [d["id"] for d in client.datasets()],
+    "level": client.grant()["level"],
+    "rows": frame.height,
+    "columns": frame.columns,
+    "raw_ids": sum(bool(re.fullmatch(r"\\d{17}[\\dXx]", v)) for v in ids),
+    "mobiles": sum(
+        bool(re.fullmatch(r"(\\+?86)?[\\s-]?1[3-9]\\d[\\s-]?\\d{4}[\\s-]?\\d{4}", str(v)))
+        for v in frame["caller_mobile"].to_list()
+    ),
+    "sample": str(frame["caller_mobile"][0]),
+    "redacted": int(frame["content"].str.contains("<PERSON>").sum()),
+}))
+"""
+
+L3_CODE = """
+import json
+from sandbox import client
+answer = client.dp_query({"dataset": "social-insurance-payments", "kind": "count", "epsilon": "0.5"})
+try:
+    client.load("social-insurance-payments")
+    loaded = True
+except Exception:
+    loaded = False
+print(json.dumps({"answer": answer, "budget": client.budget(), "loaded": loaded}))
+"""
+
+
+def approve(hub: RunningHub, dataset: str, level: str, epsilon: str = "0") -> str:
+    import datetime as dt
+
+    today = dt.date.today()
+    with (
+        hub.api("researcher") as researcher,
+        hub.api("owner") as owner,
+        hub.api("officer") as officer,
+    ):
+        created = researcher.post(
+            "/api/applications",
+            params={"submit": "true"},
+            json={
+                "kind": "person",
+                "dataset_ids": [dataset],
+                "purpose": "工作区端到端测试",
+                "level": level,
+                "starts_on": today.isoformat(),
+                "ends_on": (today + dt.timedelta(days=30)).isoformat(),
+                "epsilon": epsilon,
+                "agreement_accepted": True,
+                "commitment_accepted": True,
+            },
+        )
+        assert created.status_code == 201, created.text
+        application_id = created.json()["id"]
+        assert owner.post(f"/api/applications/{application_id}/approve").status_code == 200
+        if level == "L3":
+            assert officer.post(f"/api/applications/{application_id}/approve").status_code == 200
+    return f"g{application_id:04d}"
+
+
+def run(hub: RunningHub, token: str, grant_id: str, code: str) -> dict[str, object]:
+    dev = DevHub(
+        directory=hub.data_dir,
+        public_url=hub.url,
+        api_url=f"{hub.url}/hub/api",
+        hub_port=0,
+        proxy_api_port=0,
+        token=token,
+        proc=hub.process,
+        user_tokens={"researcher": token},
+    )
+    output = dev.run_code("researcher", grant_id, code, timeout=180)
+    return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_l2_workspace_holds_only_the_desensitized_release(hub: RunningHub) -> None:
+    grant_id = approve(hub, "hotline-tickets", "L2")
+    token = hub.token("researcher")
+    hub.start_workspace("researcher", grant_id, token)
+    seen = run(hub, token, grant_id, L2_CODE)
+    assert seen["datasets"] == ["hotline-tickets"] and seen["level"] == "L2"
+    assert seen["rows"] > 2500
+    assert seen["raw_ids"] == 0 and seen["mobiles"] == 0
+    assert seen["redacted"] > 0
+    with hub.api("officer") as officer:
+        revoked = officer.post(f"/api/grants/{grant_id}/revoke", json={"reason": "端到端测试"})
+        assert revoked.status_code == 200
+    deadline = time.monotonic() + 60
+    while (server := hub.server("researcher", grant_id, token)) and server.get("ready"):
+        assert time.monotonic() < deadline, "the workspace of a revoked grant is still running"
+        time.sleep(0.5)
+    with hub.api("officer") as officer:
+        events = officer.get("/api/audit/events", params={"grant": grant_id}).json()
+    kinds = {e["type"] for e in events}
+    assert {"grant.created", "release.prepared", "workspace.started", "grant.revoke"} <= kinds
+
+
+def test_l3_workspace_gets_only_dp_answers(hub: RunningHub) -> None:
+    grant_id = approve(hub, "social-insurance-payments", "L3", epsilon="1")
+    token = hub.token("researcher")
+    hub.start_workspace("researcher", grant_id, token)
+    seen = run(hub, token, grant_id, L3_CODE)
+    assert seen["loaded"] is False
+    answer = seen["answer"]
+    assert isinstance(answer, dict)
+    budget = seen["budget"]
+    assert isinstance(budget, dict) and float(budget["remaining"]) == pytest.approx(0.5)
