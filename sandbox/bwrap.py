@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import stat
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,17 +51,13 @@ def write_etc(etc: Path, uid: int, gid: int) -> None:
 @functools.cache
 def privileged_files(root: str = "/usr") -> tuple[str, ...]:
     """The setuid and setgid regular files under ``root`` (cached: scanned once per process)."""
-    found: list[str] = []
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            try:
-                mode = os.lstat(path).st_mode
-            except OSError:
-                continue
-            if stat.S_ISREG(mode) and mode & (stat.S_ISUID | stat.S_ISGID):
-                found.append(path)
-    return tuple(sorted(found))
+    proc = subprocess.run(
+        ["find", root, "-xdev", "-type", "f", "-perm", "/6000", "-print0"],
+        capture_output=True,
+        check=False,
+    )
+    found = [p for p in proc.stdout.decode(errors="surrogateescape").split("\0") if p]
+    return tuple(sorted(p for p in found if os.lstat(p).st_mode & (stat.S_ISUID | stat.S_ISGID)))
 
 
 def command(
