@@ -23,14 +23,18 @@ class OIDCSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PDS_OIDC_", extra="ignore")
 
-    client_id: str = ""
-    client_secret: SecretStr = SecretStr("")
-    authorize_url: str = ""
-    token_url: str = ""
-    userdata_url: str = ""
-    callback_url: str = ""
-    username_claim: str = "preferred_username"
-    scope: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    client_id: str = Field("", description="Client id registered with the OIDC provider.")
+    client_secret: SecretStr = Field(SecretStr(""), description="Client secret of that client.")
+    authorize_url: str = Field("", description="The provider's authorization endpoint.")
+    token_url: str = Field("", description="The provider's token endpoint.")
+    userdata_url: str = Field("", description="The provider's userinfo endpoint.")
+    callback_url: str = Field("", description="This hub's callback, https://…/hub/oauth_callback.")
+    username_claim: str = Field(
+        "preferred_username", description="Claim that becomes the user name."
+    )
+    scope: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email"], description="Scopes requested."
+    )
 
     def missing(self) -> list[str]:
         fields = {
