@@ -130,7 +130,7 @@ async def publish(
         title_zh=title_zh,
         title_en=title_en,
         publisher=publisher,
-        level=level,  # type: ignore[arg-type]
+        level=level,
         description_zh=description_zh,
         description_en=description_en,
         theme=theme,
