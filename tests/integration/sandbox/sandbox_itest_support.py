@@ -28,6 +28,7 @@ CHP = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 MEM_LIMIT = 512 * 1024**2
 PIDS_LIMIT = 128
 DISK_LIMIT = 64 * 1024**2
+CPU_FRACTION = 1.0
 
 pytestmark = pytest.mark.integration
 # grant ids (and so account names) unique to this run: runs on one machine must not collide
@@ -174,7 +175,7 @@ def grant_dict(
         "release_dir": str(release_dir) if release_dir else None,
         "limits": {
             "mem_bytes": MEM_LIMIT,
-            "cpu_fraction": 1.0,
+            "cpu_fraction": CPU_FRACTION,
             "max_pids": PIDS_LIMIT,
             "disk_bytes": DISK_LIMIT,
         },

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from integration.sandbox.sandbox_itest_support import (
+    CPU_FRACTION,
     DISK_LIMIT,
     MEM_LIMIT,
     PIDS_LIMIT,
@@ -288,6 +289,37 @@ def test_memory_limit_kills_an_allocation_past_it(ws: SandboxEnv) -> None:
         """,
     )
     assert got["out"] == "" and got["rc"] != 0, got
+
+
+CPU_HOG = """
+import os, time
+end = time.monotonic() + 3
+pids = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        while time.monotonic() < end:
+            pass
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    os.waitpid(pid, 0)
+t = os.times()
+print(t.children_user + t.children_system)
+"""
+
+
+def test_cpu_quota_holds_two_busy_processes_to_one_core(ws: SandboxEnv) -> None:
+    got = run(
+        ws,
+        f"""
+        import json, subprocess, sys
+        p = subprocess.run([sys.executable, "-c", {CPU_HOG!r}], capture_output=True, text=True)
+        print(json.dumps({{"cpu_seconds": float(p.stdout)}}))
+        """,
+    )
+    # two busy processes for 3 s would use up to 6 CPU-seconds on two free cores
+    assert got["cpu_seconds"] <= 3 * CPU_FRACTION * 1.25, got
 
 
 FORK_BOMB = """
