@@ -139,6 +139,8 @@ ZH: dict[str, str] = {
     "Title (English)": "标题（英文）",
     "Desensitization policy": "脱敏策略",
     "Confirm policy": "确认策略",
+    "New version": "上传新版本",
+    "Upload": "上传",
     "confirmed": "已确认",
     "not confirmed": "待确认",
     "Error": "错误",

@@ -147,6 +147,26 @@ async def publish(
 OwnerDep = Annotated[Identity, Depends(Guard("update", "dataset", per_resource=True))]
 
 
+@router.post("/datasets/{dataset_id}/versions", dependencies=[CsrfDep])
+async def upload_version(
+    request: Request, portal: PortalDep, user: OwnerDep, dataset_id: str, file: UploadFile
+) -> RedirectResponse:
+    """A new version of the dataset; its proposed policy must be confirmed again."""
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise InvalidInput("the file is larger than 200 MB", zh="文件超过 200 MB")
+    catalog.upload_version(
+        portal,
+        actor=user.name,
+        dataset_id=dataset_id,
+        file_name=file.filename or "upload",
+        content=content,
+    )
+    return RedirectResponse(
+        f"{request.app.state.prefix}/datasets/{dataset_id}#policy", status_code=303
+    )
+
+
 @router.post("/datasets/{dataset_id}/policy", dependencies=[CsrfDep])
 def confirm_policy(
     request: Request,

@@ -155,3 +155,25 @@ def test_l4_is_hidden_from_the_public_and_l2_has_no_download(portal: Portal) -> 
             catalog.get_dataset(portal, session, actor="researcher", dataset_id="secret")
     with pytest.raises(AccessDenied):
         catalog.download_release(portal, actor="researcher", dataset_id="restricted")
+
+
+def test_a_new_version_needs_its_policy_confirmed_again(portal: Portal) -> None:
+    catalog.publish_dataset(
+        portal, actor="owner", meta=meta(level=Level.L2), file_name="p.csv", content=people_csv(50)
+    )
+    with portal.sessions() as session:
+        proposed = session.get(Dataset, "people").latest.policy_yaml  # type: ignore[union-attr]
+    catalog.confirm_policy(portal, actor="owner", dataset_id="people", policy_yaml=proposed)
+    version = catalog.upload_version(
+        portal, actor="owner", dataset_id="people", file_name="p.csv", content=people_csv(80)
+    )
+    assert version.number == 2 and version.rows == 80 and not version.policy_confirmed
+    with pytest.raises(AccessDenied):
+        catalog.upload_version(
+            portal,
+            actor="researcher",
+            dataset_id="people",
+            file_name="p.csv",
+            content=people_csv(5),
+        )
+    assert [e.type for _, e in portal.audit.entries()][-1] == "dataset.version_uploaded"
