@@ -128,6 +128,7 @@ def test_host_secrets_are_not_there(ws: SandboxEnv) -> None:
         str(ws.vault_file),
         str(ws.hub_dir / "jupyterhub.sqlite"),
         str(ws.hub_dir / "jupyterhub_cookie_secret"),
+        str(ws.hub_dir / "var" / "audit" / "keys" / "signing.key"),  # a key of the platform
         str(ws.workspace_root / gid("other") / "home" / "secret.txt"),
         str(ws.workspace_root / GRANT / "home.img"),
         "/etc/shadow",
@@ -138,6 +139,7 @@ def test_host_secrets_are_not_there(ws: SandboxEnv) -> None:
         "/sys/fs/cgroup",
     ]
     assert ws.vault_file.read_text().startswith("id_number")  # readable on the host
+    assert (ws.hub_dir / "var" / "audit" / "keys" / "signing.key").exists()
     got = run(
         ws,
         f"""
