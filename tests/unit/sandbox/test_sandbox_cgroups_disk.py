@@ -39,8 +39,8 @@ def test_cgroup_limits_apply_and_kill_all_empties_it() -> None:
             stderr=subprocess.PIPE,
         )
         try:
-            for _ in range(100):
-                if proc.stderr is not None and proc.poll() is None and len(group.procs()) >= 19:
+            for _ in range(400):  # up to 20 s on a crowded machine
+                if proc.poll() is not None or len(group.procs()) >= 20:
                     break
                 time.sleep(0.05)
             assert 15 <= len(group.procs()) <= 20  # the pids limit holds
