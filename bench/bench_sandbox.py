@@ -66,7 +66,7 @@ def _setup_overhead(base: Path, run_root: Path, release: Path) -> tuple[float, f
     limits = WorkspaceLimits(1024**3, 1.0, 256, 256 * 1024**2)
     parent = f"pds-bench-setup-{secrets.token_hex(3)}"
     started = time.perf_counter()
-    uid, gid = accounts.ensure_account(accounts.account_name(f"b-setup-{RUN}"))
+    uid, gid = accounts.ensure_account(layout.account)
     layout.create(uid, gid)
     disk.ensure_volume(layout.image, layout.home, limits.disk_bytes, uid, gid)
     group = cgroups.create(parent, layout.cgroup_name, limits)

@@ -17,10 +17,13 @@ PREFIX = "pdsw-"
 _LOCK_RETRIES = 50
 
 
-def account_name(grant_id: str) -> str:
-    """A valid, stable system user name for a grant (at most 32 characters)."""
+def account_name(grant_id: str, scope: str = "") -> str:
+    """A valid, stable system user name for a grant (at most 32 characters).
+
+    ``scope`` (the workspace root) keeps two deployments on one host from sharing accounts.
+    """
     slug = re.sub(r"[^a-z0-9]+", "-", grant_id.lower()).strip("-")[:16] or "grant"
-    digest = hashlib.sha256(grant_id.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(f"{scope}\0{grant_id}".encode()).hexdigest()[:8]
     return f"{PREFIX}{slug}-{digest}"
 
 

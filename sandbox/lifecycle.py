@@ -135,7 +135,7 @@ def destroy_workspace(
     removed = [str(p) for p in (layout.dir, layout.run_dir) if p.exists()]
     for path in (layout.dir, layout.run_dir):
         shutil.rmtree(path, ignore_errors=True)
-    account = accounts.account_name(grant_id)
+    account = layout.account
     deleted = accounts.delete_account(account)
     manifest = hashlib.sha256(
         "".join(f"{f.path}\t{f.size}\t{f.sha256}\n" for f in files).encode()

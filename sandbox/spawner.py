@@ -308,7 +308,7 @@ class SandboxSpawner(LocalProcessSpawner):
         self.grant_id = grant.grant_id
         limits = self.limits_for(grant)
         layout = self.layout(grant.grant_id)
-        account = accounts.account_name(grant.grant_id)
+        account = layout.account
         began = time.perf_counter()
         try:
             self._step(25, "Preparing the workspace and its data · 准备工作空间与数据")
@@ -512,7 +512,7 @@ class SandboxSpawner(LocalProcessSpawner):
 
     async def _restore_relays(self) -> None:
         layout = self.layout(self.grant_id)
-        ids = accounts.lookup(accounts.account_name(self.grant_id))
+        ids = accounts.lookup(layout.account)
         if ids is None:
             return
         await self._start_bridges(layout, *ids)

@@ -70,8 +70,13 @@ class WorkspaceLayout:
         return self.run_dir / "release"
 
     @property
+    def account(self) -> str:
+        """The system account of this workspace (unique to the grant and the workspace root)."""
+        return account_name(self.grant_id, str(self.dir.parent))
+
+    @property
     def cgroup_name(self) -> str:
-        return account_name(self.grant_id)
+        return self.account
 
     def create(self, uid: int, gid: int) -> None:
         """Create the directories with their owners and modes (idempotent)."""

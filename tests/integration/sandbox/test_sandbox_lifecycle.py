@@ -147,7 +147,7 @@ def test_expiry_destroys_the_workspace(sandbox_env: SandboxEnv) -> None:
     )
     assert put.status_code in (200, 201), put.text
     layout = WorkspaceLayout.of(gid("exp"), env.workspace_root, env.run_root)
-    account = accounts.account_name(gid("exp"))
+    account = layout.account
     assert pwd.getpwnam(account)
 
     destroyed = lifecycle.destroy_workspace(

@@ -18,6 +18,7 @@ def test_account_names_are_valid_and_distinct(grant_id: str) -> None:
     assert all(c.isascii() and (c.isalnum() or c == "-") for c in name)
     assert name != account_name(grant_id + "x")
     assert name == account_name(grant_id)
+    assert name != account_name(grant_id, "/srv/other-deployment/workspaces")
 
 
 @pytest.mark.parametrize("grant_id", ["../etc", "a/b", "", ".", "..", "-x", "a\x00"])
