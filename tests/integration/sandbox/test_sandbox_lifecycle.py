@@ -218,3 +218,25 @@ def test_members_use_a_grant_workspace_one_at_a_time(sandbox_env: SandboxEnv) ->
     r = env.hub.start_server("bob", gid("team"))
     assert r.status_code in (201, 202), r.text
     env.hub.stop_server("bob", gid("team"))
+
+
+def test_a_browser_logs_in_and_opens_jupyterlab_in_the_workspace(sandbox_env: SandboxEnv) -> None:
+    """The OAuth handshake of the sandboxed server runs through its hub socket bridge."""
+    env = sandbox_env
+    env.add_grant(grant_id=gid("web"))
+    r = env.hub.start_server(USER, gid("web"))
+    assert r.status_code in (201, 202), r.text
+    with httpx.Client(base_url=env.hub.public_url, follow_redirects=True, timeout=60) as browser:
+        browser.get("/hub/login")
+        xsrf = browser.cookies.get("_xsrf", "")
+        login = browser.post(
+            "/hub/login",
+            data={"username": USER, "password": "x", "_xsrf": xsrf},
+            follow_redirects=False,  # the hub's default would spawn the (refused) default server
+        )
+        assert login.status_code == 302, login.text[:500]
+        lab = browser.get(f"/user/{USER}/{gid('web')}/lab")
+    assert lab.status_code == 200, lab.text[:500]
+    assert str(lab.url).endswith(f"/user/{USER}/{gid('web')}/lab")
+    assert "JupyterLab" in lab.text
+    env.hub.stop_server(USER, gid("web"))
