@@ -63,6 +63,10 @@ class Vault:
         self.root = root
         self._master = master_key
 
+    @property
+    def master_key(self) -> bytes:
+        return self._master
+
     def new_wrapped_key(self) -> bytes:
         return aes_key_wrap(self._master, AESGCM.generate_key(bit_length=256))
 

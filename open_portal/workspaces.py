@@ -7,6 +7,9 @@ and hands the spawner the directory to mount read-only. L3 grants get no record-
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -17,8 +20,10 @@ from open_portal.models import Dataset, DatasetVersion, Grant, Level, Release
 from open_portal.service import catalog
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal, open_portal
+from open_portal.vault import Vault, VaultError, sha256_hex
 from sandbox.grants import WorkspaceGrant
 
+log = logging.getLogger(__name__)
 _portal: Portal | None = None
 _lock = threading.Lock()
 
@@ -32,30 +37,85 @@ def portal() -> Portal:
         return _portal
 
 
-def release_dir(p: Portal, grant_id: str) -> Path:
+def release_root(p: Portal, grant_id: str) -> Path:
     return p.settings.releases_dir / "grants" / grant_id
 
 
+def release_dir(p: Portal, grant_id: str) -> Path:
+    """Where the workspace's release is mounted from: memory only (tmpfs), never the disk."""
+    return release_root(p, grant_id) / "plain"
+
+
+def sealed_dir(p: Portal, grant_id: str) -> Path:
+    """The release at rest, sealed under the grant's key: erasing the key makes it unreadable."""
+    return release_root(p, grant_id) / "sealed"
+
+
+def mount_memory(directory: Path) -> bool:
+    """Mount a private tmpfs on ``directory`` (root only); False when it stays a plain directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.path.ismount(directory):
+        return True
+    if os.geteuid() != 0:
+        log.warning(
+            "not root: the release of %s is kept on disk, not in memory", directory.parent.name
+        )
+        return False
+    options = "size=4g,mode=0755,nosuid,nodev,noexec"
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "pds-release", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        log.warning("tmpfs for %s: %s", directory, done.stderr.strip())
+        return False
+    return True
+
+
+def unmount_memory(directory: Path) -> bool:
+    """Unmount the release's tmpfs (its plaintext is gone with it); True if one was mounted."""
+    if not os.path.ismount(directory):
+        return False
+    subprocess.run(["umount", str(directory)], capture_output=True, text=True, check=True)
+    return True
+
+
 def prepare_release(p: Portal, grant: Grant) -> Path:
-    """Desensitize each dataset of an L2 grant with the grant's key (once; reused afterwards)."""
-    directory = release_dir(p, grant.id)
+    """Desensitize each dataset of an L2 grant with the grant's key, once.
+
+    The release is written into memory (tmpfs) for the workspace to mount read-only, and a copy
+    is sealed to disk under the grant's key, from which memory is refilled after a restart.
+    """
+    plain = release_dir(p, grant.id)
+    vault = Vault(sealed_dir(p, grant.id), p.vault.master_key)
+    mount_memory(plain)
     with p.sessions.begin() as session:
         grant = session.get(Grant, grant.id)  # type: ignore[assignment]
         assert grant is not None and grant.wrapped_key is not None
         key = p.vault.unwrap(grant.wrapped_key)
         for item in grant.datasets:
+            name = f"{item.dataset_id}.parquet"
+            if (plain / name).exists():
+                continue
             done = session.scalar(
                 select(Release).where(
                     Release.grant_id == grant.id, Release.version_id == item.version_id
                 )
             )
-            if done is not None and Path(done.path).exists():
+            if done is not None and (vault.root / name).exists():
+                data = vault.open(name, grant.wrapped_key)
+                if sha256_hex(data) != done.sha256:
+                    raise VaultError(f"the sealed release {name} does not match its record")
+                (plain / name).write_bytes(data)
                 continue
             version = session.get(DatasetVersion, item.version_id)
             assert version is not None
             release = catalog.build_release(
-                p, session, version, grant_id=grant.id, key=key, out_dir=directory
+                p, session, version, grant_id=grant.id, key=key, out_dir=plain
             )
+            vault.seal(name, (plain / name).read_bytes(), grant.wrapped_key)
             record(
                 p,
                 "release.prepared",
@@ -65,8 +125,7 @@ def prepare_release(p: Portal, grant: Grant) -> Path:
                 version=version.number,
                 sha256=release.sha256,
             )
-    directory.chmod(0o755)
-    return directory
+    return plain
 
 
 def workspace_grant(user_name: str, server_name: str) -> WorkspaceGrant | None:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
+from desensitize import synthetic
 from open_portal.config import PortalSettings
 from open_portal.demo import ensure_demo_accounts
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level
-from open_portal.schemas import ApplicationInput
+from open_portal.schemas import ApplicationInput, DatasetMeta
 from open_portal.service import applications
 from open_portal.service.context import Portal, open_portal
 
@@ -101,3 +106,17 @@ def submitted_application(
     )
     applications.submit(portal, actor=actor, application_id=app.id)
     return app.id
+
+
+def people_csv(rows: int = 300) -> bytes:
+    rng = random.Random(7)
+    frame = pl.DataFrame([synthetic.fake_person_row(rng) for _ in range(rows)])
+    buffer = io.BytesIO()
+    frame.select("name", "id_number", "mobile", "district", "amount", "note").write_csv(buffer)
+    return buffer.getvalue()
+
+
+def meta(dataset_id: str = "people", level: Level = Level.L1) -> DatasetMeta:
+    return DatasetMeta(
+        id=dataset_id, title_zh="人员", title_en="People", publisher="market", level=level
+    )

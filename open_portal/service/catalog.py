@@ -43,7 +43,8 @@ def file_format(file_name: str) -> str:
 @contextmanager
 def private_copy(content: bytes, suffix: str) -> Iterator[Path]:
     """The bytes as a file in a private temporary directory, removed afterwards."""
-    directory = Path(tempfile.mkdtemp(prefix="pds-"))
+    memory = Path("/dev/shm")  # raw data stays in memory where a tmpfs is at hand
+    directory = Path(tempfile.mkdtemp(prefix="pds-", dir=memory if memory.is_dir() else None))
     try:
         path = directory / f"data{suffix}"
         path.write_bytes(content)

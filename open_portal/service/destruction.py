@@ -204,8 +204,13 @@ def _destroy_workspace(portal: Portal, grant_id: str, actor: str) -> dict[str, A
     }
 
 
-def _hash_and_remove(root: Path) -> dict[str, Any]:
-    """Hash every file under ``root``, then remove it; the list and its digest for the record."""
+def _hash_and_remove(
+    root: Path, *, before: Callable[[Path], object] | None = None
+) -> dict[str, Any]:
+    """Hash every file under ``root``, then remove it; the list and its digest for the record.
+
+    ``before`` runs on each directory under ``root`` (e.g. to unmount it) before removal.
+    """
     files: list[dict[str, Any]] = []
     if root.is_symlink():
         root.unlink()
@@ -226,6 +231,9 @@ def _hash_and_remove(root: Path) -> dict[str, Any]:
                         "sha256": digest.hexdigest(),
                     }
                 )
+        if before is not None:
+            for directory in sorted(p for p in root.rglob("*") if p.is_dir()):
+                before(directory)
         shutil.rmtree(root)
     files.sort(key=lambda f: str(f["path"]))
     manifest = hashlib.sha256(
@@ -235,8 +243,17 @@ def _hash_and_remove(root: Path) -> dict[str, Any]:
 
 
 def _destroy_release(portal: Portal, grant_id: str, actor: str) -> dict[str, Any]:
-    result = _hash_and_remove(portal.settings.releases_dir / "grants" / grant_id)
-    return {**result, "method": "files removed (clear)"}
+    from open_portal import workspaces
+
+    plain = workspaces.release_dir(portal, grant_id)
+    in_memory = os.path.ismount(plain)
+    result = _hash_and_remove(
+        workspaces.release_root(portal, grant_id), before=workspaces.unmount_memory
+    )
+    method = "at-rest copy sealed with AES-256-GCM under the grant's key; files removed; key erased"
+    if in_memory:
+        method = "plaintext only in memory (tmpfs), unmounted; " + method
+    return {**result, "method": method}
 
 
 def _destroy_holding(portal: Portal, grant_id: str, actor: str) -> dict[str, Any]:

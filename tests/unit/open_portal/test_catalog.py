@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
-from factories import portal_at
+from factories import meta, people_csv, portal_at
 
-from desensitize import synthetic
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import Dataset, Level
 from open_portal.schemas import DatasetMeta
@@ -25,20 +22,6 @@ def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
     with portal_at(tmp_path / "data", database_url) as p:
         p.policy.assign_role("owner", "owner", "dept:market")
         yield p
-
-
-def people_csv(rows: int = 300) -> bytes:
-    rng = random.Random(7)
-    frame = pl.DataFrame([synthetic.fake_person_row(rng) for _ in range(rows)])
-    buffer = io.BytesIO()
-    frame.select("name", "id_number", "mobile", "district", "amount", "note").write_csv(buffer)
-    return buffer.getvalue()
-
-
-def meta(dataset_id: str = "people", level: Level = Level.L1) -> DatasetMeta:
-    return DatasetMeta(
-        id=dataset_id, title_zh="人员", title_en="People", publisher="market", level=level
-    )
 
 
 def test_publish_seals_the_raw_file_and_proposes_a_policy(portal: Portal) -> None:
