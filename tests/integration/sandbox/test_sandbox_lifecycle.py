@@ -236,7 +236,11 @@ def test_a_browser_logs_in_and_opens_jupyterlab_in_the_workspace(sandbox_env: Sa
         )
         assert login.status_code == 302, login.text[:500]
         lab = browser.get(f"/user/{USER}/{gid('web')}/lab")
+        refused = browser.get(f"/hub/spawn/{USER}/{gid('nope')}")
     assert lab.status_code == 200, lab.text[:500]
     assert str(lab.url).endswith(f"/user/{USER}/{gid('web')}/lab")
     assert "JupyterLab" in lab.text
+    # a workspace without a grant: the user sees why, in both languages, on the hub's page
+    assert refused.status_code == 403
+    assert "No active grant" in refused.text and "没有您可用的授权" in refused.text
     env.hub.stop_server(USER, gid("web"))
