@@ -117,35 +117,37 @@ def run() -> list[Measure]:
     grants = [_grant(n, "alice", release) for n in names] + [_grant(g, u, release) for u, g in many]
     grants_file.write_text(json.dumps(grants))
     grants.append(_grant(f"b-setup-{RUN}", "alice", release))
-    setup_s, bwrap_s = _setup_overhead(base, run_root, release)
     cgroup_parent = f"pds-bench-{secrets.token_hex(3)}"
     path_env = {"PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}"}
-    plain = start_hub(
-        hub_dir / "plain",
-        f"""
+    plain: DevHub | None = None
+    sandboxed: DevHub | None = None
+    try:
+        setup_s, bwrap_s = _setup_overhead(base, run_root, release)
+        plain = start_hub(
+            hub_dir / "plain",
+            f"""
 c.JupyterHub.spawner_class = "simple"
 c.Spawner.cmd = ["{env_bin}"]
 c.Spawner.args = ["--allow-root"]
 c.SimpleLocalProcessSpawner.home_dir_template = "{base}/plain-{{username}}"
 """,
-        env=path_env,
-    )
-    sandboxed = start_hub(
-        hub_dir / "sandbox",
-        f"""
+            env=path_env,
+        )
+        sandboxed = start_hub(
+            hub_dir / "sandbox",
+            f"""
 c.JupyterHub.spawner_class = "pds-sandbox"
 c.SandboxSpawner.grant_provider = "sandbox.grants:json_file_provider"
 c.SandboxSpawner.workspace_root = "{base / "workspaces"}"
 c.SandboxSpawner.run_root = "{run_root}"
 c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
 """,
-        env={
-            **path_env,
-            "PDS_SANDBOX_GRANTS_FILE": str(grants_file),
-            "PDS_DATA_DIR": str(hub_dir / "var"),
-        },
-    )
-    try:
+            env={
+                **path_env,
+                "PDS_SANDBOX_GRANTS_FILE": str(grants_file),
+                "PDS_DATA_DIR": str(hub_dir / "var"),
+            },
+        )
         plain_times, sandbox_times = [], []
         for i, name in enumerate(names):  # alternate which goes first
             if i % 2:
@@ -175,8 +177,9 @@ c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
         for user, grant in many:
             sandboxed.stop_server(user, grant)
     finally:
-        plain.close()
-        sandboxed.close()
+        for hub in (plain, sandboxed):
+            if hub is not None:
+                hub.close()
         os.environ["PDS_DATA_DIR"] = str(hub_dir / "var")
         for item in grants:
             lifecycle.destroy_workspace(

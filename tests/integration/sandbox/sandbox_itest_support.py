@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -238,7 +239,13 @@ c.SandboxSpawner.stop_grace = 1.0
     }
     old_data_dir = os.environ.get("PDS_DATA_DIR")
     os.environ["PDS_DATA_DIR"] = str(data_dir)
-    hub = start_hub(hub_dir, spawner, env=env)
+    try:
+        hub = start_hub(hub_dir, spawner, env=env)
+    except BaseException:
+        portal.stop()
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(run_root, ignore_errors=True)
+        raise
     sandbox = SandboxEnv(
         hub=hub,
         base=base,
@@ -254,17 +261,37 @@ c.SandboxSpawner.stop_grace = 1.0
     try:
         yield sandbox
     finally:
-        hub.close()
-        portal.stop()
-        for grant_id in {grant["grant_id"] for grant in sandbox.grants}:
-            sandbox.destroy(grant_id)
-        for controller in ("memory", "pids", "cpu", ""):
-            path = Path("/sys/fs/cgroup") / controller / cgroup_parent
-            if path.is_dir():
-                path.rmdir()
-        shutil.rmtree(base, ignore_errors=True)
-        shutil.rmtree(run_root, ignore_errors=True)
-        if old_data_dir is None:
-            os.environ.pop("PDS_DATA_DIR", None)
-        else:
-            os.environ["PDS_DATA_DIR"] = old_data_dir
+        cleanup(sandbox, old_data_dir)
+
+
+def cleanup(sandbox: SandboxEnv, old_data_dir: str | None) -> None:
+    """Undo everything the fixture made, each step even when an earlier one failed."""
+    steps = [sandbox.hub.close, sandbox.portal.stop]
+    steps += [
+        functools.partial(sandbox.destroy, grant_id)
+        for grant_id in {grant["grant_id"] for grant in sandbox.grants}
+    ]
+    steps += [
+        functools.partial(_remove_cgroup_parent, sandbox.cgroup_parent),
+        functools.partial(shutil.rmtree, sandbox.base, ignore_errors=True),
+        functools.partial(shutil.rmtree, sandbox.run_root, ignore_errors=True),
+    ]
+    errors: list[BaseException] = []
+    for step in steps:
+        try:
+            step()
+        except Exception as e:
+            errors.append(e)
+    if old_data_dir is None:
+        os.environ.pop("PDS_DATA_DIR", None)
+    else:
+        os.environ["PDS_DATA_DIR"] = old_data_dir
+    if errors:
+        raise errors[0]
+
+
+def _remove_cgroup_parent(parent: str) -> None:
+    for controller in ("memory", "pids", "cpu", ""):
+        path = Path("/sys/fs/cgroup") / controller / parent
+        if path.is_dir():
+            path.rmdir()
