@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from open_portal.config import PortalSettings
 from open_portal.exceptions import ConfigurationError
+from sandbox.culler import idle_culler_service
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_NAMES = ("researcher", "operator", "owner", "officer", "officer2", "admin")
@@ -136,6 +137,7 @@ def configure(c: Any) -> None:
 
     configure_spawner(c, settings)
 
+    culler, culler_role = idle_culler_service(timeout=settings.idle_timeout, every=300)
     c.JupyterHub.services = [
         {
             "name": "portal",
@@ -158,15 +160,7 @@ def configure(c: Any) -> None:
             "display": True,
             "info": {"zh": "数据门户", "en": "Data portal"},
         },
-        {
-            "name": "idle-culler",
-            "command": [
-                sys.executable,
-                "-m",
-                "jupyterhub_idle_culler",
-                f"--timeout={settings.idle_timeout}",
-            ],
-        },
+        culler,
     ]
     c.JupyterHub.load_roles = [
         {
@@ -174,11 +168,7 @@ def configure(c: Any) -> None:
             "scopes": ["read:users", "read:servers", "delete:servers", "admin:server_state"],
             "services": ["portal"],
         },
-        {
-            "name": "idle-culler",
-            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-            "services": ["idle-culler"],
-        },
+        culler_role,
         {"name": "user", "scopes": ["self", "access:services!service=portal"]},
     ]
 
@@ -189,4 +179,4 @@ def configure_spawner(c: Any, settings: HubSettings) -> None:
     c.SandboxSpawner.grant_provider = "open_portal.workspaces:workspace_grant"
     c.SandboxSpawner.portal_url = f"http://127.0.0.1:{settings.portal_port}"
     c.Spawner.http_timeout = 60
-    c.Spawner.start_timeout = 120
+    c.Spawner.poll_interval = 10  # a suspended grant stops its workspace within 10 s at worst

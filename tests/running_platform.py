@@ -142,8 +142,23 @@ def running_hub(
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-        for leftover in (WORKSPACES / f"test-{port}", RUN / f"test-{port}"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        clean_up(data_dir, WORKSPACES / f"test-{port}", RUN / f"test-{port}")
+
+
+def clean_up(data_dir: Path, workspace_root: Path, run_root: Path) -> None:
+    """What a test platform leaves on the host: workspaces (accounts, volumes), memory mounts."""
+    from open_portal.workspaces import unmount_memory
+    from sandbox.lifecycle import destroy_workspace
+
+    if workspace_root.is_dir():
+        for grant in sorted(p.name for p in workspace_root.iterdir() if p.is_dir()):
+            with contextlib.suppress(Exception):
+                destroy_workspace(grant, workspace_root=workspace_root, run_root=run_root)
+    for plain in (data_dir / "releases" / "grants").glob("*/plain"):
+        with contextlib.suppress(Exception):
+            unmount_memory(plain)
+    for leftover in (workspace_root, run_root):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def wait_ready(hub: RunningHub, timeout: float) -> None:

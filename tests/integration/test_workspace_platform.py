@@ -34,14 +34,22 @@ print(json.dumps({
 
 L3_CODE = """
 import json
-from sandbox import client
-answer = client.dp_query({"dataset": "social-insurance-payments", "kind": "count", "epsilon": "0.5"})
+from sandbox import client, dp
+count = dp.count("social-insurance-payments", epsilon="0.25")
+mean = dp.mean("social-insurance-payments", "payment", epsilon="0.25", where={"district": ["西湖区", "滨江区"]})
 try:
     client.load("social-insurance-payments")
     loaded = True
 except Exception:
     loaded = False
-print(json.dumps({"answer": answer, "budget": client.budget(), "loaded": loaded}))
+try:
+    dp.count("social-insurance-payments", epsilon="0.75")
+    refused = ""
+except client.ClientError as exc:
+    refused = str(exc)
+print(json.dumps({"count": count.value, "count_ci": count.ci95, "mean": mean.value,
+                  "left": mean.remaining_budget, "budget": client.budget(), "loaded": loaded,
+                  "refused": refused, "shown": repr(count)}))
 """
 
 
@@ -120,7 +128,10 @@ def test_l3_workspace_gets_only_dp_answers(hub: RunningHub) -> None:
     hub.start_workspace("researcher", grant_id, token)
     seen = run(hub, token, grant_id, L3_CODE)
     assert seen["loaded"] is False
-    answer = seen["answer"]
-    assert isinstance(answer, dict)
+    assert isinstance(seen["count"], int | float) and seen["count"] > 0 and seen["count_ci"] > 0
+    assert 0 <= float(seen["mean"]) <= 3000  # clipped to the declared bounds
+    assert seen["left"] == pytest.approx(0.5)
     budget = seen["budget"]
     assert isinstance(budget, dict) and float(budget["remaining"]) == pytest.approx(0.5)
+    assert "0.5" in str(seen["refused"])  # over the budget: refused, saying what is left
+    assert "ε 0.25" in str(seen["shown"])
