@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
+from audit import AuditEvent
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
 from open_portal.service import auditing
+from open_portal.service.context import Portal
 from open_portal.web import Guard, PortalDep, render
 
 router = APIRouter()
@@ -34,69 +37,51 @@ def _time(value: str, name: str) -> datetime | None:
     return parsed
 
 
+@dataclass
+class EventFilter:
+    """The timeline's filters, from the query string."""
+
+    actor: str = ""
+    type: str = ""
+    dataset: str = ""
+    grant: str = ""
+    since: str = ""
+    until: str = ""
+    limit: int = 200
+
+    def search(self, portal: Portal) -> list[tuple[int, AuditEvent]]:
+        return auditing.search(
+            portal,
+            actor=self.actor,
+            type_prefix=self.type,
+            dataset=self.dataset,
+            grant=self.grant,
+            since=_time(self.since, "since"),
+            until=_time(self.until, "until"),
+            limit=min(max(self.limit, 1), 1000),
+        )
+
+
+FilterDep = Annotated[EventFilter, Depends()]
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def timeline(
-    request: Request,
-    portal: PortalDep,
-    user: AuditorDep,
-    actor: str = "",
-    type: str = "",
-    dataset: str = "",
-    grant: str = "",
-    since: str = "",
-    until: str = "",
-    limit: int = 200,
+    request: Request, portal: PortalDep, user: AuditorDep, filters: FilterDep
 ) -> HTMLResponse:
-    events = auditing.search(
-        portal,
-        actor=actor,
-        type_prefix=type,
-        dataset=dataset,
-        grant=grant,
-        since=_time(since, "since"),
-        until=_time(until, "until"),
-        limit=min(max(limit, 1), 1000),
-    )
     return render(
         request,
         "audit.html",
-        events=events,
+        events=filters.search(portal),
         checkpoint=portal.audit.checkpoint(),
         vkey=portal.audit.vkey(),
-        filters={
-            "actor": actor,
-            "type": type,
-            "dataset": dataset,
-            "grant": grant,
-            "since": since,
-            "until": until,
-        },
+        filters=asdict(filters),
     )
 
 
 @router.get("/api/audit/events")
-def events_api(
-    portal: PortalDep,
-    user: AuditorDep,
-    actor: str = "",
-    type: str = "",
-    dataset: str = "",
-    grant: str = "",
-    since: str = "",
-    until: str = "",
-    limit: int = 200,
-) -> list[dict[str, Any]]:
-    found = auditing.search(
-        portal,
-        actor=actor,
-        type_prefix=type,
-        dataset=dataset,
-        grant=grant,
-        since=_time(since, "since"),
-        until=_time(until, "until"),
-        limit=min(max(limit, 1), 1000),
-    )
-    return [{"index": i, **auditing.event_view(e)} for i, e in found]
+def events_api(portal: PortalDep, user: AuditorDep, filters: FilterDep) -> list[dict[str, Any]]:
+    return [{"index": i, **auditing.event_view(e)} for i, e in filters.search(portal)]
 
 
 @router.get("/audit/checkpoint", response_class=PlainTextResponse)
