@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -144,8 +145,6 @@ async def check_csrf(request: Request, csrf: Annotated[str, Form(alias="_csrf")]
     identity = await identify(request)
     if identity.via != "cookie":
         return
-    import hmac
-
     expected = get_sso(request).signer.csrf_token(identity.token)
     if not hmac.compare_digest(csrf, expected):
         raise Forbidden(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import policies
 from open_portal.models import Application, Dataset, Grant
-from policies import Resource, Subject
+from policies import AccessDenied, Resource, Subject
 
 
 def domain_of(dataset: Dataset) -> str:
@@ -71,4 +71,4 @@ def check(user: str, action: str, resources: Resource | Sequence[Resource]) -> N
     if isinstance(resources, Resource):
         resources = [resources]
     if not allowed(user, action, resources):
-        policies.check_can(Subject(user), action, resources[0])
+        raise AccessDenied(user, action, resources[0].kind)

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from open_portal import ledger
 from open_portal.exceptions import InvalidTransition, NotFound
-from open_portal.models import Application, Grant, GrantDataset, GrantMember, GrantStatus, Level
+from open_portal.models import (
+    Application,
+    Dataset,
+    Grant,
+    GrantDataset,
+    GrantMember,
+    GrantStatus,
+    Level,
+)
 from open_portal.service.access import allowed, check, grant_resource
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
@@ -89,8 +97,6 @@ def create_grant(
         created_at=portal.clock(),
     )
     for dataset_id in application.dataset_ids:
-        from open_portal.models import Dataset
-
         dataset = session.get(Dataset, dataset_id)
         assert dataset is not None and dataset.latest is not None
         grant.datasets.append(GrantDataset(dataset_id=dataset_id, version_id=dataset.latest.id))

@@ -1,10 +1,12 @@
-"""Usage of a grant (可控可计量): workspace time, queries, ε spent, exports — read from the audit log."""
+"""Usage of a grant (可控可计量): workspace time, queries, exports, read from the audit log.
+
+The privacy budget is read from the ledger (``open_portal.ledger``), its one source.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from open_portal.models import Grant
 from open_portal.service.context import Portal
@@ -15,10 +17,8 @@ class GrantUsage:
     workspace_seconds: float = 0.0
     workspace_starts: int = 0
     queries: int = 0
-    epsilon_spent: Decimal = Decimal(0)
     exports_requested: int = 0
     exports_released: int = 0
-    budget_over_time: list[tuple[str, str]] = field(default_factory=list)
 
 
 def grant_usage(portal: Portal, grant: Grant) -> GrantUsage:
@@ -37,8 +37,6 @@ def grant_usage(portal: Portal, grant: Grant) -> GrantUsage:
             started = None
         elif event.type == "dp.query":
             usage.queries += 1
-            usage.epsilon_spent += Decimal(str(event.details.get("epsilon", "0")))
-            usage.budget_over_time.append((event.time.isoformat(), str(usage.epsilon_spent)))
         elif event.type == "export.requested":
             usage.exports_requested += 1
         elif event.type == "export.released":
