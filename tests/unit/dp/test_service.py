@@ -95,7 +95,8 @@ def test_an_answer_is_charged_and_on_the_record(portal: Portal) -> None:
     assert event.details["remaining"] == "1.5"
     [charge] = ledger.charges(portal.engine, grant_id)
     assert charge.answer_hash == answer["answer_hash"]
-    assert grant_usage(portal, _grant(portal, grant_id)).epsilon_spent == Decimal("0.5")
+    assert grant_usage(portal, _grant(portal, grant_id)).queries == 1
+    assert ledger.balance(portal.engine, grant_id).spent == Decimal("0.5")
 
     grouped = dp.run_dp_query(
         portal,
