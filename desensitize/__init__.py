@@ -15,7 +15,7 @@ from desensitize.exceptions import Error
 if TYPE_CHECKING:
     from desensitize.files import FileFinding, scan_file_for_personal_data
     from desensitize.findings import EntityFinding
-    from desensitize.pipeline import desensitize_table
+    from desensitize.pipeline import desensitize_frame, desensitize_table
     from desensitize.policy import (
         Action,
         ColumnRule,
@@ -35,6 +35,7 @@ _WHERE = {
     "FileFinding": "files",
     "scan_file_for_personal_data": "files",
     "EntityFinding": "findings",
+    "desensitize_frame": "pipeline",
     "desensitize_table": "pipeline",
     "Action": "policy",
     "ColumnRule": "policy",
@@ -65,6 +66,7 @@ __all__ = [
     "ReleaseReport",
     "TableScan",
     "default_policy",
+    "desensitize_frame",
     "desensitize_table",
     "find_entities",
     "load_policy",

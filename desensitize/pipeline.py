@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,13 @@ from desensitize.policy import (
 )
 from desensitize.pseudonym import check_key
 from desensitize.report import ReleaseReport, report_path
-from desensitize.scan import TableScan, scan_frame, scan_table
+from desensitize.scan import TableScan, scan_frame, scan_sample, scan_table
 from desensitize.tableio import (
     atomic_path,
     check_output,
     read_table,
     sha256_file,
+    sink_to,
     transformed_source,
 )
 from desensitize.transforms import apply_policy, python_actions
@@ -87,6 +89,34 @@ def _progress(
     return count, bar
 
 
+def _quasi_class_sizes(
+    frame: pl.LazyFrame, policy: Policy, scan: TableScan, quasi: list[str], *, key: bytes
+) -> pl.DataFrame:
+    """The equivalence classes over the quasi-identifiers as the policy leaves them."""
+    only_quasi = policy.model_copy(
+        update={"columns": {q: policy.rule(q) for q in quasi}, "k_anonymity": None}
+    )
+    return class_sizes(apply_policy(frame.select(quasi), only_quasi, scan, key=key), quasi)
+
+
+def desensitize_frame(
+    frame: pl.DataFrame, *, policy: Policy | None = None, key: bytes, level: str = "L2"
+) -> pl.DataFrame:
+    """``frame`` desensitized in memory: the scan of a sample, the policy's validation, its
+    actions and k-anonymity suppression, as :func:`desensitize_table` does with files (there is
+    no report: the report describes a file)."""
+    check_key(key)
+    scan = scan_sample(frame.head(settings().sample_rows), frame.schema)
+    policy = policy or default_policy(scan, level=level)
+    validate_policy(policy, scan, columns=frame.columns)
+    result = apply_policy(frame.lazy(), policy, scan, key=key)
+    if policy.k_anonymity:
+        quasi = list(policy.k_anonymity.quasi_identifiers)
+        sizes = _quasi_class_sizes(frame.lazy(), policy, scan, quasi, key=key)
+        result = suppress(result, quasi, sizes, k=policy.k_anonymity.k)
+    return result.collect()
+
+
 def desensitize_table(
     source: Path, out: Path, *, policy: Policy | None = None, key: bytes, level: str = "L2"
 ) -> ReleaseReport:
@@ -110,10 +140,7 @@ def desensitize_table(
         sizes = None
         rows_in: int | None = None
         if policy.k_anonymity:  # suppression needs the class sizes before anything is written
-            only_quasi = policy.model_copy(
-                update={"columns": {q: policy.rule(q) for q in quasi}, "k_anonymity": None}
-            )
-            sizes = class_sizes(apply_policy(frame.select(quasi), only_quasi, scan, key=key), quasi)
+            sizes = _quasi_class_sizes(frame, policy, scan, quasi, key=key)
             rows_in = int(sizes.get_column(sizes.columns[-1]).sum())
         count, bar = _progress(rows_in)
         function, changed = python_actions(policy, scan, key=key)
@@ -131,38 +158,38 @@ def desensitize_table(
             kept_sizes = after_suppression(sizes, k=k)
         with atomic_path(out) as tmp_out, atomic_path(report_path(out)) as tmp_report:
             try:
-                if out.suffix.lower() == ".parquet":
-                    result.sink_parquet(tmp_out, engine="streaming")
-                else:
-                    result.sink_csv(tmp_out, engine="streaming")
+                sink_to(result, tmp_out, parquet=out.suffix.lower() == ".parquet")
             finally:
                 bar.close()
-            written = read_table(tmp_out)
-            rows_out = int(written.select(pl.len()).collect().item())
-            if rows_in is None:  # nothing suppressed: the risk is read off the output
-                rows_in = rows_out
-                sizes = kept_sizes = class_sizes(written, quasi) if quasi else None
-            before = risk(sizes, k=k) if sizes is not None else None
-            after = risk(kept_sizes, k=k) if kept_sizes is not None else None
-            report = ReleaseReport(
-                source=source.name,
-                output=out.name,
-                input_sha256=sha256_file(source),
-                output_sha256=sha256_file(tmp_out),
-                rows_in=rows_in,
-                rows_out=rows_out,
-                rows_suppressed=rows_in - rows_out,
-                policy=policy.model_dump(mode="json"),
-                policy_yaml=policy.to_yaml(),
-                columns=_column_entries(policy, scan),
-                k_requested=policy.k_anonymity.k if policy.k_anonymity else None,
-                k_achieved=after.smallest_class if after and policy.k_anonymity else None,
-                quasi_identifiers=quasi,
-                risk_before=before.to_json() if before else {},
-                risk_after=after.to_json() if after else {},
-                residual=_residual(tmp_out, policy, names),
-                created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            )
+            # the sample of the output is scanned while the risk and digests are computed
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                residual = pool.submit(_residual, tmp_out, policy, names)
+                written = read_table(tmp_out)
+                rows_out = int(written.select(pl.len()).collect().item())
+                if rows_in is None:  # nothing suppressed: the risk is read off the output
+                    rows_in = rows_out
+                    sizes = kept_sizes = class_sizes(written, quasi) if quasi else None
+                before = risk(sizes, k=k) if sizes is not None else None
+                after = risk(kept_sizes, k=k) if kept_sizes is not None else None
+                report = ReleaseReport(
+                    source=source.name,
+                    output=out.name,
+                    input_sha256=sha256_file(source),
+                    output_sha256=sha256_file(tmp_out),
+                    rows_in=rows_in,
+                    rows_out=rows_out,
+                    rows_suppressed=rows_in - rows_out,
+                    policy=policy.model_dump(mode="json"),
+                    policy_yaml=policy.to_yaml(),
+                    columns=_column_entries(policy, scan),
+                    k_requested=policy.k_anonymity.k if policy.k_anonymity else None,
+                    k_achieved=after.smallest_class if after and policy.k_anonymity else None,
+                    quasi_identifiers=quasi,
+                    risk_before=before.to_json() if before else {},
+                    risk_after=after.to_json() if after else {},
+                    residual=residual.result(),
+                    created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                )
             tmp_report.write_text(report.dumps(), encoding="utf-8")
     except Error:
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,31 +127,58 @@ def _free_text_finding(name: str, values: pl.Series, shape: str) -> ColumnFindin
 
 
 def scan_frame(frame: pl.DataFrame) -> TableScan:
-    """Scan an in-memory sample."""
+    """Scan an in-memory sample.
+
+    Free-text columns are read for entities inside them in a second thread while the whole-cell
+    rules run (both are mostly polars work, which releases the GIL); a column whose cells are
+    themselves identifiers (long addresses, say) does not need that reading, and it is dropped.
+    """
     values: dict[str, pl.Series] = {}
     for name in frame.columns:
         column = frame.get_column(name).cast(pl.String).str.strip_chars().drop_nulls()
         values[name] = column.filter(column != "")
-    shares = _rule_shares(values)
-    findings = []
-    for name in frame.columns:
-        shape = _shape(values[name], frame.schema[name])
-        if shape == "empty":
-            findings.append(ColumnFinding(name, None, 0.0, 0.0, shape))
-            continue
-        entity, share = max(
-            shares[name].items(), key=lambda item: (item[1] or 0.0, CONFIDENCE[item[0]])
-        )
-        share = share or 0.0
-        if share >= settings().min_share:
-            score = round(share * CONFIDENCE[entity], 3)
-            shape = "text" if shape == "free_text" else shape
-            findings.append(ColumnFinding(name, entity, score, round(share, 3), shape))
-        elif shape == "free_text":
-            findings.append(_free_text_finding(name, values[name], shape))
-        else:
-            findings.append(ColumnFinding(name, None, 0.0, round(share, 3), shape))
+    shapes = {name: _shape(values[name], frame.schema[name]) for name in frame.columns}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        inside = {
+            name: pool.submit(_free_text_finding, name, values[name], shape)
+            for name, shape in shapes.items()
+            if shape == "free_text"
+        }
+        shares = _rule_shares(values)
+        findings = [
+            _finding(name, shapes[name], shares.get(name, {}), inside.get(name))
+            for name in frame.columns
+        ]
     return TableScan(findings, frame.height)
+
+
+def _finding(
+    name: str, shape: str, shares: dict[str, float | None], inside: Future[ColumnFinding] | None
+) -> ColumnFinding:
+    """A column's finding from its shape, its whole-cell rule shares and, for free text, what
+    was found inside it."""
+    if shape == "empty":
+        return ColumnFinding(name, None, 0.0, 0.0, shape)
+    entity, share = max(shares.items(), key=lambda item: (item[1] or 0.0, CONFIDENCE[item[0]]))
+    share = share or 0.0
+    if share >= settings().min_share:
+        if inside is not None:
+            inside.cancel()
+        score = round(share * CONFIDENCE[entity], 3)
+        shape = "text" if shape == "free_text" else shape
+        return ColumnFinding(name, entity, score, round(share, 3), shape)
+    if inside is not None:
+        return inside.result()
+    return ColumnFinding(name, None, 0.0, round(share, 3), shape)
+
+
+def scan_sample(sample: pl.DataFrame, schema: pl.Schema) -> TableScan:
+    """Scan the sampled rows of a table whose columns have the types in ``schema``."""
+    scan = scan_frame(as_text(sample.lazy()).collect())
+    for finding in scan.columns:
+        if finding.shape == "text" and schema[finding.name].is_numeric():
+            finding.shape = "number"
+    return scan
 
 
 def scan_table(path: Path, *, sample_rows: int | None = None) -> TableScan:
@@ -160,8 +188,4 @@ def scan_table(path: Path, *, sample_rows: int | None = None) -> TableScan:
     schema = frame.collect_schema()
     with reading(Path(path)):
         sample = frame.head(n).collect()
-    scan = scan_frame(as_text(sample.lazy()).collect())
-    for finding in scan.columns:
-        if finding.shape == "text" and schema[finding.name].is_numeric():
-            finding.shape = "number"
-    return scan
+    return scan_sample(sample, schema)

