@@ -170,12 +170,16 @@ def _tables(workdir: Path) -> list[Measure]:
     detail = f"{TABLE_ROWS} rows, {len(frame.columns)} columns, {report.rows_out} written"
     return [
         Measure("table rows/s (ours, in memory)", ours, "rows/s", detail=detail),
-        Measure("table rows/s (ours, CSV file to Parquet file and report)", rates["files"], "rows/s"),
+        Measure(
+            "table rows/s (ours, CSV file to Parquet file and report)", rates["files"], "rows/s"
+        ),
         Measure("table rows/s (presidio-structured, every row)", full, "rows/s"),
         Measure("table rows/s (presidio-structured, 500-row sample)", sampled, "rows/s"),
         Measure("table speed-up vs structured every row", ours / full, "x", floor=100),
         Measure("table speed-up vs structured sampled", ours / sampled, "x", floor=5),
-        Measure("table speed-up, files and report included, vs structured", rates["files"] / full, "x"),
+        Measure(
+            "table speed-up, files and report included, vs structured", rates["files"] / full, "x"
+        ),
         Measure("recall, check-digit identifiers and phones", recall, "", floor=0.99),
         Measure("look-alike cells altered", lookalikes, "cells", floor=0, at_most=True),
         Measure("notes keeping their non-personal text", kept_text, "", floor=1.0),

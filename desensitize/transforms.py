@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -93,6 +96,32 @@ def _pseudonym_columns(
     return [pseudonymize_series(normal.get_column(c), key) for c in pseudonyms]
 
 
+# While Python code runs beside polars threads, the interpreter hands the GIL over this often
+# (instead of every 5 ms): the polars threads need it only for a moment between two calls, and
+# waiting 5 ms for each of those moments would stall them.
+HANDOVER_SECONDS = 0.0005
+_handover_lock = threading.Lock()
+_handover_users = 0
+_handover_before = 0.0
+
+
+@contextlib.contextmanager
+def _prompt_gil_handover() -> Iterator[None]:
+    global _handover_users, _handover_before
+    with _handover_lock:
+        if _handover_users == 0:
+            _handover_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(HANDOVER_SECONDS, _handover_before))
+        _handover_users += 1
+    try:
+        yield
+    finally:
+        with _handover_lock:
+            _handover_users -= 1
+            if _handover_users == 0:
+                sys.setswitchinterval(_handover_before)
+
+
 def _per_batch(
     batch: pl.DataFrame, *, redact: list[str], pseudonyms: dict[str, str | None], key: bytes
 ) -> pl.DataFrame:
@@ -100,7 +129,7 @@ def _per_batch(
     are computed in a second thread while the redaction (mostly polars, releasing it) runs."""
     if not pseudonyms:
         return vectorized.redact_columns(batch, redact)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with _prompt_gil_handover(), ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(_pseudonym_columns, batch, pseudonyms, key)
         redacted = vectorized.redact_columns(batch, redact)
         return redacted.with_columns(pending.result())

@@ -160,8 +160,12 @@ def test_in_memory_matches_the_file_pipeline(
 def test_in_memory_refuses_what_the_file_pipeline_refuses(people_csv: Path) -> None:
     source = pl.read_csv(people_csv, infer_schema=False)
     with pytest.raises(UnprotectedIdentifierError, match="id_number"):
-        desensitize_frame(source, policy=Policy.from_yaml("columns: {name: {action: drop}}"), key=KEY)
+        desensitize_frame(
+            source, policy=Policy.from_yaml("columns: {name: {action: drop}}"), key=KEY
+        )
     with pytest.raises(UnknownColumnError, match="nope"):
-        desensitize_frame(source, policy=Policy.from_yaml("columns: {nope: {action: drop}}"), key=KEY)
+        desensitize_frame(
+            source, policy=Policy.from_yaml("columns: {nope: {action: drop}}"), key=KEY
+        )
     with pytest.raises(KeyFileError):
         desensitize_frame(source, key=b"short")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 from collections import Counter
 
 import polars as pl
@@ -128,3 +129,25 @@ def test_k_anonymity_treats_missing_values_as_one_class() -> None:
     frame = pl.LazyFrame({"g": [None, None, "a"]})
     sizes = class_sizes(frame, ["g"])
     assert suppress(frame, ["g"], sizes, k=2).collect().get_column("g").to_list() == [None, None]
+
+
+def test_gil_handover_is_prompt_only_while_pseudonyms_run_beside_redaction() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from desensitize.transforms import _prompt_gil_handover
+
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+
+    def batch() -> None:
+        with _prompt_gil_handover():
+            seen.append(sys.getswitchinterval())
+
+    with _prompt_gil_handover():
+        inside = sys.getswitchinterval()
+        with ThreadPoolExecutor(max_workers=4) as pool:  # overlapping users restore it once
+            list(pool.map(lambda _: batch(), range(8)))
+        assert sys.getswitchinterval() == inside
+    assert inside < before
+    assert seen == [inside] * 8
+    assert sys.getswitchinterval() == before
