@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -153,7 +154,7 @@ def scan_frame(frame: pl.DataFrame) -> TableScan:
 
 
 def _finding(
-    name: str, shape: str, shares: dict[str, float | None], inside: Future[ColumnFinding] | None
+    name: str, shape: str, shares: Mapping[str, float | None], inside: Future[ColumnFinding] | None
 ) -> ColumnFinding:
     """A column's finding from its shape, its whole-cell rule shares and, for free text, what
     was found inside it."""

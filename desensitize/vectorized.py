@@ -266,9 +266,12 @@ NAME_IN_TEXT = (
     rf"({SURNAME}\p{{Han}}{{1,2}}?)"
     rf"({_alternatives(NAME_STOPS)}|[^\p{{Han}}]|$)"
 )
-# While names are replaced, common words that begin with a surname are hidden behind rare Chinese
-# characters, and a found name is marked by one: to the name rule they still read as Chinese text.
-HIDDEN_WORDS = [chr(0x3400 + i) for i in range(len(NOT_NAMES))]
+# While names are replaced, the first character of each common word that begins with a surname
+# (金额, 单元) is hidden behind a rare Chinese character: no name can start there, the word's
+# other characters still serve as context, and to the name rule the text still reads as Chinese.
+# A found name is marked by another rare character.
+HIDDEN_FIRSTS = [chr(0x3400 + i) for i in range(len(NOT_NAMES))]
+HIDDEN_WORDS = [h + w[1:] for h, w in zip(HIDDEN_FIRSTS, NOT_NAMES, strict=True)]
 NAME_MARK = "\u4db5"
 BOTH_SIDES = [w for w in NAME_STOPS if w in NAME_TRIGGERS]
 NAME_AFTER_NAME = (
@@ -322,7 +325,8 @@ def redact_names(text: pl.Series) -> pl.Series:
     if again.any():
         second = hidden.filter(again).str.replace_all(NAME_IN_TEXT, "${1}" + NAME_MARK + "${3}")
         hidden = hidden.scatter(again.arg_true(), second)
-    return hidden.str.replace_many([*HIDDEN_WORDS, NAME_MARK], [*NOT_NAMES, "<PERSON>"])
+    firsts = [w[0] for w in NOT_NAMES]
+    return hidden.str.replace_many([*HIDDEN_FIRSTS, NAME_MARK], [*firsts, "<PERSON>"])
 
 
 def redact_series(text: pl.Series, *, names: bool = True) -> pl.Series:
