@@ -85,6 +85,7 @@ TRIGGERS = tuple(NAME_TRIGGERS)
 PREFILTERS = {
     "IP_ADDRESS": re.compile(r"[0-9]\.[0-9]|[0-9A-Fa-f]?:[0-9A-Fa-f:]"),
     "IBAN_CODE": re.compile(r"[A-Za-z]{2}[ -]?[0-9]{2}"),
+    "PHONE_NUMBER": re.compile(r"[0-9][^0-9]{0,3}[0-9]{2}"),
 }
 
 
@@ -143,13 +144,25 @@ def _chinese(text: str) -> Iterator[EntityFinding]:
 
 
 @functools.cache
-def _other_recognizers(lang: str) -> tuple[PatternRecognizer, ...]:
+def _other_recognizers(lang: str) -> tuple[EntityRecognizer, ...]:
     """Recognizers of the language not covered by the token pass (Presidio's own, e.g. IP)."""
-    return tuple(
-        r
-        for r in recognizers_for(lang)
-        if isinstance(r, PatternRecognizer) and not isinstance(r, CheckedPatternRecognizer)
-    )
+    return tuple(r for r in recognizers_for(lang) if not isinstance(r, CheckedPatternRecognizer))
+
+
+def _pattern_findings(recognizer: PatternRecognizer, text: str) -> Iterator[EntityFinding]:
+    patterns: list[Pattern] = vars(recognizer)["patterns"]
+    for pattern in patterns:
+        compiled = regex.compile(pattern.regex, recognizer.global_regex_flags)
+        for m in compiled.finditer(text):
+            found = m.group()
+            if not found or recognizer.invalidate_result(found):
+                continue
+            valid = recognizer.validate_result(found)
+            if valid is False:
+                continue
+            score = EntityRecognizer.MAX_SCORE if valid else pattern.score
+            entity = recognizer.supported_entities[0]
+            yield EntityFinding(entity, m.start(), m.end(), score, found)
 
 
 def _others(text: str, lang: str) -> Iterator[EntityFinding]:
@@ -157,19 +170,13 @@ def _others(text: str, lang: str) -> Iterator[EntityFinding]:
         prefilter = PREFILTERS.get(recognizer.supported_entities[0])
         if prefilter is not None and not prefilter.search(text):
             continue
-        patterns: list[Pattern] = vars(recognizer)["patterns"]
-        for pattern in patterns:
-            compiled = regex.compile(pattern.regex, recognizer.global_regex_flags)
-            for m in compiled.finditer(text):
-                found = m.group()
-                if not found or recognizer.invalidate_result(found):
-                    continue
-                valid = recognizer.validate_result(found)
-                if valid is False:
-                    continue
-                score = EntityRecognizer.MAX_SCORE if valid else pattern.score
-                entity = recognizer.supported_entities[0]
-                yield EntityFinding(entity, m.start(), m.end(), score, found)
+        if isinstance(recognizer, PatternRecognizer):
+            yield from _pattern_findings(recognizer, text)
+            continue
+        # the others (phone numbers) need no NLP artifacts
+        for r in recognizer.analyze(text, recognizer.supported_entities, None):  # type: ignore[arg-type]
+            found = text[r.start : r.end]
+            yield EntityFinding(r.entity_type, r.start, r.end, r.score, found)
 
 
 def find_entities(text: str, *, lang: str = "zh") -> list[EntityFinding]:

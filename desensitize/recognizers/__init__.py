@@ -2,13 +2,18 @@
 
 ``recognizers_for(lang)`` lists the recognizers used for a language: the Chinese identifier
 recognizers and e-mail (whose rules do not depend on the language) everywhere, names and addresses
-for ``zh``, and Presidio's own offline recognizers (IP addresses, IBAN) for ``en``.
+for ``zh``, and Presidio's own offline recognizers (IP addresses, IBAN, phone numbers with
+the ``phonenumbers`` metadata) for ``en``.
 """
 
 from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer
-from presidio_analyzer.predefined_recognizers import IbanRecognizer, IpRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    IbanRecognizer,
+    IpRecognizer,
+    PhoneRecognizer,
+)
 
 from desensitize.recognizers.base import CheckedPatternRecognizer
 from desensitize.recognizers.cn.address import ChineseAddressRecognizer
@@ -62,5 +67,9 @@ def recognizers_for(lang: str) -> list[EntityRecognizer]:
         own += CHINESE_TEXT_RECOGNIZERS
     found: list[EntityRecognizer] = [cls(supported_language=lang) for cls in own]
     if lang == "en":
-        found += [IpRecognizer(supported_language=lang), IbanRecognizer(supported_language=lang)]
+        found += [
+            IpRecognizer(supported_language=lang),
+            IbanRecognizer(supported_language=lang),
+            PhoneRecognizer(supported_language=lang),
+        ]
     return found

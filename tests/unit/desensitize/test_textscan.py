@@ -131,3 +131,15 @@ def test_long_columns_are_redacted_in_halves_with_the_same_result() -> None:
     rng = random.Random(12)
     texts = pl.Series([synthetic.hotline_complaint(rng) for _ in range(vectorized.PARALLEL_ROWS)])
     assert vectorized.redact_parallel(texts).equals(vectorized.redact_series(texts))
+
+
+def test_english_phone_numbers_with_presidios_recognizer() -> None:
+    text = (
+        "Call +1 212-555-0199 or (415) 555-2671, London 020 7946 0958; "
+        "order 202311260001234567, amount 12,345.67, IP 10.1.2.3"
+    )
+    assert redact_text(text, lang="en") == (
+        "Call <PHONE_NUMBER> or <PHONE_NUMBER>, London <PHONE_NUMBER>; "
+        "order 202311260001234567, amount 12,345.67, IP <IP_ADDRESS>"
+    )
+    assert find_entities(text, lang="en") == presidio_find(text, lang="en")
