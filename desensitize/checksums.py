@@ -148,3 +148,28 @@ def is_valid_mobile(text: str) -> bool:
         and digits[1] in "3456789"
         and digits[:3] not in UNALLOCATED_MOBILE_SEGMENTS
     )
+
+
+def landline_digits(text: str) -> str:
+    """The national form of a fixed-line number: its digits, with the leading 0 of the area code
+    in place of a +86 or 0086 prefix."""
+    digits = "".join(c for c in text if c.isdigit())
+    stripped = text.lstrip("(（ ")
+    if stripped.startswith("+86"):
+        return "0" + digits[2:]
+    if stripped.startswith("0086"):
+        return "0" + digits[4:]
+    return digits
+
+
+def is_valid_landline(text: str) -> bool:
+    """True for a mainland fixed-line number: 010 and 02X with 8 local digits, the other area
+    codes (four digits with the 0) with 7 or 8."""
+    digits = landline_digits(text)
+    if not digits.isascii() or not digits.startswith("0"):
+        return False
+    if digits.startswith(("010", "02")):
+        return len(digits) == 11
+    if digits.startswith(("00", "01")):
+        return False
+    return len(digits) in (11, 12)

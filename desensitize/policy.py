@@ -174,6 +174,7 @@ def validate_policy(policy: Policy, scan: TableScan, *, columns: list[str] | Non
 DIRECT_IDENTIFIERS = {
     "CN_ID_CARD",
     "CN_MOBILE",
+    "PHONE_NUMBER",
     "CN_BANK_CARD",
     "CN_PASSPORT",
     "CN_HKMO_PERMIT",

@@ -21,6 +21,7 @@ CONFIDENCE = {
     "CN_USCC": 1.0,
     "CN_BANK_CARD": 1.0,
     "CN_MOBILE": 0.95,
+    "PHONE_NUMBER": 0.9,
     "EMAIL_ADDRESS": 0.95,
     "CN_LICENSE_PLATE": 0.9,
     "CN_PASSPORT": 0.85,

@@ -161,6 +161,21 @@ def formatted_mobile(rng: random.Random) -> str:
     return m
 
 
+def landline(rng: random.Random) -> str:
+    """A fixed-line number with its area code set apart, as people write it."""
+    area = rng.choice(["010", "021", "020", "0571", "0755", "0574", "0898"])
+    digits = 8 if area in ("010", "021", "020") else rng.choice([7, 8])
+    local = str(rng.randrange(2, 10)) + "".join(str(rng.randrange(10)) for _ in range(digits - 1))
+    style = rng.randrange(4)
+    if style == 1:
+        return f"({area}){local}"
+    if style == 2:
+        return f"+86 {area[1:]} {local[:-4]} {local[-4:]}"
+    if style == 3:
+        return f"{area} {local}"
+    return f"{area}-{local}"
+
+
 def valid_bank_card(rng: random.Random) -> str:
     """A 16- or 19-digit UnionPay-style card number passing Luhn."""
     length = rng.choice((16, 19))

@@ -28,6 +28,7 @@ from desensitize.recognizers import (
     EmailRecognizer,
     HkMoPermitRecognizer,
     IdCardRecognizer,
+    LandlineRecognizer,
     LicensePlateRecognizer,
     MobileRecognizer,
     PassportRecognizer,
@@ -40,7 +41,7 @@ from desensitize.recognizers.cn.license_plate import PLATE
 from desensitize.recognizers.email import EMAIL
 
 # A token starts with one of these characters; the guard lets the scan skip the rest fast.
-TOKEN_START = f"(?=[0-9A-Za-z_+{PLATE_PROVINCES}])"
+TOKEN_START = f"(?=[0-9A-Za-z_+(（{PLATE_PROVINCES}])"
 TOKEN = re.compile(
     TOKEN_START
     + "(?:"
@@ -48,6 +49,7 @@ TOKEN = re.compile(
         (
             f"(?P<email>{LEFT}{EMAIL}{RIGHT})",
             f"(?P<mobile>{MobileRecognizer.PATTERNS[0].regex})",
+            f"(?P<landline>{LandlineRecognizer.PATTERNS[0].regex})",
             f"(?P<card>{LEFT}{SPACED_CARD}{RIGHT})",
             f"(?P<plate>{PLATE}{RIGHT})",
             r"(?P<run>[0-9A-Za-z_]+)",
@@ -58,6 +60,7 @@ TOKEN = re.compile(
 BY_GROUP: dict[str, tuple[type[CheckedPatternRecognizer], ...]] = {
     "email": (EmailRecognizer,),
     "mobile": (MobileRecognizer,),
+    "landline": (LandlineRecognizer,),
     "card": (BankCardRecognizer,),
     "plate": (LicensePlateRecognizer,),
     # The order in which a whole alphanumeric run is tried.

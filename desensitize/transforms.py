@@ -41,6 +41,16 @@ def normalized_identifier(expr: pl.Expr, entity: str | None) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
     if entity in ("CN_ID_CARD", "CN_USCC", "CN_PASSPORT", "CN_HKMO_PERMIT", "CN_LICENSE_PLATE"):
         return text.str.to_uppercase().str.replace_all(r"[\s·•・.\-]", "")
+    if entity == "PHONE_NUMBER":  # "(0571)87654321" and "+86 571 8765 4321" are one number
+        digits = text.str.replace_all("[^0-9]", "")
+        start = text.str.strip_chars_start("(（ ")
+        return (
+            pl.when(start.str.starts_with("+86"))
+            .then(pl.lit("0") + digits.str.slice(2))
+            .when(start.str.starts_with("0086"))
+            .then(pl.lit("0") + digits.str.slice(4))
+            .otherwise(digits)
+        )
     if entity == "CN_MOBILE":
         return text.str.replace_all("[^0-9]", "").str.slice(-11)
     if entity == "CN_BANK_CARD":

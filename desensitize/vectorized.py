@@ -35,6 +35,7 @@ from desensitize.lexicon import (
 )
 from desensitize.recognizers.cn.address import ADDRESS
 from desensitize.recognizers.cn.bank_card import SPACED_CARD
+from desensitize.recognizers.cn.landline import landline
 from desensitize.recognizers.cn.license_plate import PLATE
 from desensitize.recognizers.cn.mobile import MOBILE_BODY
 from desensitize.recognizers.cn.person_name import NAME, SURNAME
@@ -172,6 +173,30 @@ def is_mobile(e: pl.Expr) -> pl.Expr:
     ).fill_null(False)
 
 
+LANDLINE = landline(WORD_END)
+
+
+def is_landline(e: pl.Expr) -> pl.Expr:
+    """A fixed-line number with its area code set apart: 010 and 02X with 8 local digits, the
+    other areas with 7 or 8 (see :func:`desensitize.checksums.is_valid_landline`)."""
+    digits = e.str.replace_all("[^0-9]", "")
+    start = e.str.strip_chars_start("(（ ")
+    national = (
+        pl.when(start.str.starts_with("+86"))
+        .then(pl.lit("0") + digits.str.slice(2))
+        .when(start.str.starts_with("0086"))
+        .then(pl.lit("0") + digits.str.slice(4))
+        .otherwise(digits)
+    )
+    n = national.str.len_chars()
+    length_ok = (
+        pl.when(national.str.contains("^0(?:10|2)"))
+        .then(n == 11)
+        .otherwise(national.str.contains("^0[3-9]") & n.is_in([11, 12]))
+    )
+    return (e.str.contains(f"^{LANDLINE}$") & length_ok).fill_null(False)
+
+
 def is_passport(e: pl.Expr) -> pl.Expr:
     return e.str.contains(PASSPORT).fill_null(False)
 
@@ -213,6 +238,7 @@ CELL_RULES: dict[str, Rule] = {
     "CN_USCC": is_uscc,
     "CN_BANK_CARD": is_bank_card,
     "CN_MOBILE": is_mobile,
+    "PHONE_NUMBER": is_landline,
     "CN_PASSPORT": is_passport,
     "CN_HKMO_PERMIT": is_hkmo_permit,
     "CN_LICENSE_PLATE": is_plate,
@@ -235,10 +261,11 @@ PIECES = "(?s)" + "|".join(
     (
         f"{EMAIL}{WORD_END}",
         MOBILE,
+        f"{LANDLINE}{WORD_END}",
         f"{SPACED_CARD}{WORD_END}",
         f"{PLATE}{WORD_END}",
         "[0-9A-Za-z_]+",
-        f"[^0-9A-Za-z_+{PLATE_PROVINCES}]+",
+        f"[^0-9A-Za-z_+(（{PLATE_PROVINCES}]+",
         ".",
     )
 )
@@ -250,6 +277,7 @@ PIECE_RULES: tuple[tuple[str, str, Rule], ...] = (
     ("CN_USCC", USCC_SHAPE, is_uscc),
     ("CN_BANK_CARD", "^[2-69][0-9 -]{12,22}$", is_bank_card),
     ("CN_MOBILE", "^[+0-9][0-9 -]{10,18}$", is_mobile),
+    ("PHONE_NUMBER", "^[+0(（]", is_landline),
     ("CN_PASSPORT", PASSPORT, is_passport),
     ("CN_HKMO_PERMIT", HKMO_PERMIT, is_hkmo_permit),
     ("CN_LICENSE_PLATE", f"^[{PLATE_PROVINCES}]", is_plate),
@@ -281,7 +309,7 @@ NAME_AFTER_NAME = (
 
 
 # Only pieces like these can be identifiers; the others are left as they are without a look.
-CANDIDATE_PIECE = f"^(?:[0-9A-Za-z_+.@%· -]{{6,}}|[{PLATE_PROVINCES}][A-HJ-NP-Z].{{5,}})$"
+CANDIDATE_PIECE = f"^(?:[0-9A-Za-z_+.@%·()（） -]{{6,}}|[{PLATE_PROVINCES}][A-HJ-NP-Z].{{5,}})$"
 
 
 def judge_pieces(pieces: pl.Series) -> pl.Series:

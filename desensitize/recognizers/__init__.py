@@ -20,6 +20,7 @@ from desensitize.recognizers.cn.address import ChineseAddressRecognizer
 from desensitize.recognizers.cn.bank_card import BankCardRecognizer
 from desensitize.recognizers.cn.hkmo_permit import HkMoPermitRecognizer
 from desensitize.recognizers.cn.id_card import IdCardRecognizer
+from desensitize.recognizers.cn.landline import LandlineRecognizer
 from desensitize.recognizers.cn.license_plate import LicensePlateRecognizer
 from desensitize.recognizers.cn.mobile import MobileRecognizer
 from desensitize.recognizers.cn.passport import PassportRecognizer
@@ -34,6 +35,7 @@ IDENTIFIER_RECOGNIZERS: tuple[type[CheckedPatternRecognizer], ...] = (
     UsccRecognizer,
     BankCardRecognizer,
     MobileRecognizer,
+    LandlineRecognizer,
     PassportRecognizer,
     HkMoPermitRecognizer,
     LicensePlateRecognizer,
@@ -52,6 +54,7 @@ __all__ = [
     "EmailRecognizer",
     "HkMoPermitRecognizer",
     "IdCardRecognizer",
+    "LandlineRecognizer",
     "LicensePlateRecognizer",
     "MobileRecognizer",
     "PassportRecognizer",

@@ -7,10 +7,12 @@ import random
 
 import polars as pl
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desensitize import checksums, synthetic, vectorized
+from desensitize.recognizers.cn.landline import landline
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -85,6 +87,33 @@ def test_a_valid_id_number_passing_luhn_is_no_bank_card() -> None:
 )
 def test_mobiles(text: str, valid: bool) -> None:
     assert checksums.is_valid_mobile(text) is valid
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("0571-87654321", True),
+        ("0571-8765432", True),
+        ("(0571)87654321", True),
+        ("+86 571 8765 4321", True),
+        ("0086-21-62345678", True),
+        ("010-62345678", True),
+        ("010-6234567", False),  # Beijing numbers have 8 digits
+        ("020-623456789", False),
+        ("0123-6234567", False),  # no area code starts 01 but Beijing's
+    ],
+)
+def test_fixed_lines(text: str, valid: bool) -> None:
+    assert checksums.is_valid_landline(text) is valid
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="0123456789()（）+ -", min_size=8, max_size=20))
+def test_vectorised_fixed_line_rule_on_any_text(text: str) -> None:
+    shaped = regex.fullmatch(landline(""), text.strip()) is not None
+    rule = vectorized.cell_is("PHONE_NUMBER", pl.col("v"))
+    fast = pl.DataFrame({"v": [text]}).select(rule).item()
+    assert fast == (shaped and checksums.is_valid_landline(text.strip()))
 
 
 @settings(deadline=None)

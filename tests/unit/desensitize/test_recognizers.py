@@ -28,6 +28,14 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("CN_MOBILE", "0086-13812345678", ["0086-13812345678"]),
     ("CN_MOBILE", "编号213812345678", []),
     ("CN_MOBILE", "号段14012345678", []),
+    # fixed-line numbers: only with the area code set apart
+    ("PHONE_NUMBER", "座机0571-87654321，", ["0571-87654321"]),
+    ("PHONE_NUMBER", "电话（0571）8765432", ["（0571）8765432"]),
+    ("PHONE_NUMBER", "总机010-62345678转8001", ["010-62345678"]),
+    ("PHONE_NUMBER", "+86 21 6234 5678", ["+86 21 6234 5678"]),
+    ("PHONE_NUMBER", "订单号057187654321", []),
+    ("PHONE_NUMBER", "编号010-6234567", []),  # Beijing numbers have 8 digits
+    ("PHONE_NUMBER", "区号0571-1234567", []),  # no local number starts with 1
     # bank cards
     ("CN_BANK_CARD", "退款至6225888934858137288。", ["6225888934858137288"]),
     ("CN_BANK_CARD", "卡号 4111 1111 1111 1111", ["4111 1111 1111 1111"]),

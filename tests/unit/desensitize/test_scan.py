@@ -146,3 +146,22 @@ def test_excel_workbook(tmp_path: Path, people_csv: Path) -> None:
         "id_number": "CN_ID_CARD",
         "order_no": None,
     }
+
+
+def test_a_column_of_fixed_line_numbers_is_found_and_pseudonymized(tmp_path: Path) -> None:
+    import random
+
+    from desensitize import default_policy, synthetic
+
+    rng = random.Random(5)
+    frame = pl.DataFrame(
+        {
+            "tel": [synthetic.landline(rng) for _ in range(60)],
+            "order_no": [synthetic.order_number(rng) for _ in range(60)],
+        }
+    )
+    path = tmp_path / "phones.csv"
+    frame.write_csv(path)
+    scan = scan_table(path)
+    assert _entities(scan) == {"tel": "PHONE_NUMBER", "order_no": None}
+    assert default_policy(scan).rule("tel").action.value == "pseudonymize"

@@ -113,6 +113,17 @@ def test_written_mobiles_and_plates_are_found(seed: int) -> None:
     ]
 
 
+@settings(deadline=None, max_examples=50)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_written_fixed_line_numbers_are_found_by_both_scanners(seed: int) -> None:
+    rng = random.Random(seed)
+    number = synthetic.landline(rng)
+    text = f"座机{number}，订单号{synthetic.order_number(rng)}。"
+    assert [(f.entity, f.text) for f in find_entities(text)] == [("PHONE_NUMBER", number)]
+    assert find_entities(text) == presidio_find(text)
+    assert vectorized.redact_series(pl.Series([text])).item() == redact_text(text)
+
+
 @settings(deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_generated_addresses_generalize_to_their_district(seed: int) -> None:

@@ -67,6 +67,12 @@ def test_mobile_variants_normalize_to_one() -> None:
     }
 
 
+def test_fixed_line_variants_normalize_to_one() -> None:
+    frame = pl.DataFrame({"v": ["(0571)87654321", "0571-87654321", "+86 571 8765 4321"]})
+    normal = frame.select(normalized_identifier(pl.col("v"), "PHONE_NUMBER")).to_series()
+    assert set(normal) == {"057187654321"}
+
+
 def test_bins_dates_and_districts() -> None:
     frame = pl.LazyFrame(
         {
