@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 from tqdm import tqdm
 
+from desensitize import vectorized
 from desensitize.config import settings
 from desensitize.exceptions import Error, UnreadableFileError
 from desensitize.kanon import after_suppression, class_sizes, risk, suppress
@@ -33,7 +34,7 @@ from desensitize.tableio import (
     sink_to,
     transformed_source,
 )
-from desensitize.transforms import apply_policy, python_actions
+from desensitize.transforms import apply_policy, prompt_gil_handover, python_actions
 
 
 def _quasi_identifiers(policy: Policy, scan: TableScan, kept: list[str]) -> list[str]:
@@ -104,17 +105,35 @@ def desensitize_frame(
 ) -> pl.DataFrame:
     """``frame`` desensitized in memory: the scan of a sample, the policy's validation, its
     actions and k-anonymity suppression, as :func:`desensitize_table` does with files (there is
-    no report: the report describes a file)."""
+    no report: the report describes a file).
+
+    The free text that a given policy redacts does not depend on the scan: it is redacted (polars
+    work on two threads) while the scan, the validation and the other actions run.
+    """
     check_key(key)
-    scan = scan_sample(frame.head(settings().sample_rows), frame.schema)
-    policy = policy or default_policy(scan, level=level)
-    validate_policy(policy, scan, columns=frame.columns)
-    result = apply_policy(frame.lazy(), policy, scan, key=key)
+    early = _redacted_by(policy, frame.columns)
+    with prompt_gil_handover(), ThreadPoolExecutor(max_workers=1) as pool:
+        redacting = pool.submit(vectorized.redact_columns, frame.select(early), early)
+        scan = scan_sample(frame.head(settings().sample_rows), frame.schema)
+        policy = policy or default_policy(scan, level=level)
+        validate_policy(policy, scan, columns=frame.columns)
+        rest = policy.model_copy(
+            update={"columns": {n: r for n, r in policy.columns.items() if n not in early}}
+        )
+        result = apply_policy(frame.lazy(), rest, scan, key=key).collect()
+        result = result.with_columns(redacting.result().get_columns())
     if policy.k_anonymity:
         quasi = list(policy.k_anonymity.quasi_identifiers)
         sizes = _quasi_class_sizes(frame.lazy(), policy, scan, quasi, key=key)
-        result = suppress(result, quasi, sizes, k=policy.k_anonymity.k)
-    return result.collect()
+        return suppress(result.lazy(), quasi, sizes, k=policy.k_anonymity.k).collect()
+    return result
+
+
+def _redacted_by(policy: Policy | None, columns: list[str]) -> list[str]:
+    """The columns whose free text ``policy`` redacts (none without a policy)."""
+    if policy is None:
+        return []
+    return [n for n, r in policy.columns.items() if r.action == Action.REDACT and n in columns]
 
 
 def desensitize_table(

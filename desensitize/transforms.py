@@ -116,7 +116,7 @@ _handover_before = 0.0
 
 
 @contextlib.contextmanager
-def _prompt_gil_handover() -> Iterator[None]:
+def prompt_gil_handover() -> Iterator[None]:
     global _handover_users, _handover_before
     with _handover_lock:
         if _handover_users == 0:
@@ -139,7 +139,7 @@ def _per_batch(
     are computed in a second thread while the redaction (mostly polars, releasing it) runs."""
     if not pseudonyms:
         return vectorized.redact_columns(batch, redact)
-    with _prompt_gil_handover(), ThreadPoolExecutor(max_workers=1) as pool:
+    with prompt_gil_handover(), ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(_pseudonym_columns, batch, pseudonyms, key)
         redacted = vectorized.redact_columns(batch, redact)
         return redacted.with_columns(pending.result())

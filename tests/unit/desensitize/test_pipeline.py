@@ -169,3 +169,14 @@ def test_in_memory_refuses_what_the_file_pipeline_refuses(people_csv: Path) -> N
         )
     with pytest.raises(KeyFileError):
         desensitize_frame(source, key=b"short")
+
+
+def test_in_memory_default_policy_matches_the_file_pipeline(
+    tmp_path: Path, people_csv: Path
+) -> None:
+    out = tmp_path / "release.parquet"
+    desensitize_table(people_csv, out, key=KEY, level="L1")
+    source = pl.read_csv(people_csv, infer_schema=False)
+    in_memory = desensitize_frame(source, key=KEY, level="L1")
+    assert "id_number" not in in_memory.columns  # L1 drops direct identifiers
+    assert_frame_equal(in_memory, pl.read_parquet(out), check_row_order=False)

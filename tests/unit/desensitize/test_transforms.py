@@ -140,16 +140,16 @@ def test_k_anonymity_treats_missing_values_as_one_class() -> None:
 def test_gil_handover_is_prompt_only_while_pseudonyms_run_beside_redaction() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from desensitize.transforms import _prompt_gil_handover
+    from desensitize.transforms import prompt_gil_handover
 
     before = sys.getswitchinterval()
     seen: list[float] = []
 
     def batch() -> None:
-        with _prompt_gil_handover():
+        with prompt_gil_handover():
             seen.append(sys.getswitchinterval())
 
-    with _prompt_gil_handover():
+    with prompt_gil_handover():
         inside = sys.getswitchinterval()
         with ThreadPoolExecutor(max_workers=4) as pool:  # overlapping users restore it once
             list(pool.map(lambda _: batch(), range(8)))
