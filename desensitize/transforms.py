@@ -42,15 +42,7 @@ def normalized_identifier(expr: pl.Expr, entity: str | None) -> pl.Expr:
     if entity in ("CN_ID_CARD", "CN_USCC", "CN_PASSPORT", "CN_HKMO_PERMIT", "CN_LICENSE_PLATE"):
         return text.str.to_uppercase().str.replace_all(r"[\s·•・.\-]", "")
     if entity == "PHONE_NUMBER":  # "(0571)87654321" and "+86 571 8765 4321" are one number
-        digits = text.str.replace_all("[^0-9]", "")
-        start = text.str.strip_chars_start("(（ ")
-        return (
-            pl.when(start.str.starts_with("+86"))
-            .then(pl.lit("0") + digits.str.slice(2))
-            .when(start.str.starts_with("0086"))
-            .then(pl.lit("0") + digits.str.slice(4))
-            .otherwise(digits)
-        )
+        return vectorized.landline_national(text)
     if entity == "CN_MOBILE":
         return text.str.replace_all("[^0-9]", "").str.slice(-11)
     if entity == "CN_BANK_CARD":
@@ -117,6 +109,8 @@ _handover_before = 0.0
 
 @contextlib.contextmanager
 def prompt_gil_handover() -> Iterator[None]:
+    """Hand the GIL over every ``HANDOVER_SECONDS`` inside the block (nested and concurrent
+    users share it; the last one out restores the interpreter's interval)."""
     global _handover_users, _handover_before
     with _handover_lock:
         if _handover_users == 0:

@@ -176,18 +176,24 @@ def is_mobile(e: pl.Expr) -> pl.Expr:
 LANDLINE = landline(WORD_END)
 
 
-def is_landline(e: pl.Expr) -> pl.Expr:
-    """A fixed-line number with its area code set apart: 010 and 02X with 8 local digits, the
-    other areas with 7 or 8 (see :func:`desensitize.checksums.is_valid_landline`)."""
+def landline_national(e: pl.Expr) -> pl.Expr:
+    """The national form of fixed-line numbers: their digits, with the area code's leading 0 in
+    place of a +86 or 0086 prefix (see :func:`desensitize.checksums.landline_digits`)."""
     digits = e.str.replace_all("[^0-9]", "")
     start = e.str.strip_chars_start("(（ ")
-    national = (
+    return (
         pl.when(start.str.starts_with("+86"))
         .then(pl.lit("0") + digits.str.slice(2))
         .when(start.str.starts_with("0086"))
         .then(pl.lit("0") + digits.str.slice(4))
         .otherwise(digits)
     )
+
+
+def is_landline(e: pl.Expr) -> pl.Expr:
+    """A fixed-line number with its area code set apart: 010 and 02X with 8 local digits, the
+    other areas with 7 or 8 (see :func:`desensitize.checksums.is_valid_landline`)."""
+    national = landline_national(e)
     n = national.str.len_chars()
     length_ok = (
         pl.when(national.str.contains("^0(?:10|2)"))
