@@ -5,10 +5,22 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from open_portal.exceptions import ConfigurationError
+from sandbox.config import deployment_id
+
+# Offsets from the public port of the ports a deployment also listens on (8000 gives 8001, 8081
+# and 10101).
+PROXY_API_OFFSET = 1
+HUB_OFFSET = 81
+PORTAL_OFFSET = 2101
+
+
+def derived_port(port: int, offset: int) -> int:
+    """The port ``offset`` above the public one, or below it when that passes 65535."""
+    return port + offset if port + offset <= 65535 else port - offset
 
 
 class PortalSettings(BaseSettings):
@@ -27,7 +39,10 @@ class PortalSettings(BaseSettings):
         8000, ge=1, le=65535, description="Port of the public proxy (the hub's entry point)."
     )
     portal_port: int = Field(
-        10101, ge=1, le=65535, description="Loopback port of the portal service."
+        0,
+        ge=0,
+        le=65535,
+        description="Loopback port of the portal service; 0 means the public port + 2101.",
     )
     demo: bool = Field(
         True, description="Demo mode: demo accounts and data, generated secrets allowed."
@@ -48,6 +63,17 @@ class PortalSettings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _ports_follow_the_public_port(self) -> PortalSettings:
+        """Unset ports follow ``PDS_PORT``, so a second deployment needs only another port."""
+        self.portal_port = self.portal_port or derived_port(self.port, PORTAL_OFFSET)
+        return self
+
+    @property
+    def deployment_id(self) -> str:
+        """This deployment's id on the host (from its data directory): scopes workspace paths."""
+        return deployment_id(self.data_dir)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from open_portal.config import PortalSettings
+from open_portal.config import HUB_OFFSET, PROXY_API_OFFSET, PortalSettings, derived_port
 from open_portal.exceptions import ConfigurationError
 from sandbox.culler import idle_culler_service
 
@@ -50,13 +50,36 @@ class OIDCSettings(BaseSettings):
 
 
 class HubSettings(PortalSettings):
-    hub_port: int = Field(8081, ge=1, le=65535, description="Loopback port of the hub's own API.")
+    hub_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Loopback port of the hub's own API; 0 means the public port + 81.",
+    )
     proxy_api_port: int = Field(
-        8001, ge=1, le=65535, description="Loopback port of the proxy's API."
+        0,
+        ge=0,
+        le=65535,
+        description="Loopback port of the proxy's API; 0 means the public port + 1.",
     )
     idle_timeout: int = Field(
         3600, ge=60, description="Seconds before an idle workspace is stopped."
     )
+
+    @model_validator(mode="after")
+    def _hub_ports_follow_the_public_port(self) -> HubSettings:
+        self.hub_port = self.hub_port or derived_port(self.port, HUB_OFFSET)
+        self.proxy_api_port = self.proxy_api_port or derived_port(self.port, PROXY_API_OFFSET)
+        return self
+
+    def ports(self) -> dict[str, int]:
+        """Every port this deployment listens on, by the setting that names it."""
+        return {
+            "PDS_PORT": self.port,
+            "PDS_HUB_PORT": self.hub_port,
+            "PDS_PROXY_API_PORT": self.proxy_api_port,
+            "PDS_PORTAL_PORT": self.portal_port,
+        }
 
 
 def proxy_command() -> list[str]:

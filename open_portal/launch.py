@@ -1,12 +1,21 @@
 """``make run``: prepare the data directory, demo accounts and data, then start the hub.
 
-The hub starts the proxy and the portal (a hub-managed service); this process becomes the hub.
+The hub starts the proxy and the portal (a hub-managed service). This process stays the hub's
+parent: it passes signals on and, when the hub exits, for whatever reason, stops whatever the hub
+left behind (the proxy and services run in sessions of their own), so a failed start leaves no
+process running.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from open_portal.exceptions import Error
@@ -57,9 +66,94 @@ def banner(settings: HubSettings, password: str | None) -> str:
     return "\n".join(lines)
 
 
+def port_in_use(port: int) -> bool:
+    """Whether something already listens on ``127.0.0.1:port`` (or it cannot be bound)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports(settings: HubSettings) -> None:
+    """Refuse to start when two settings name one port or a port is taken already."""
+    seen: dict[int, str] = {}
+    for name, port in settings.ports().items():
+        if port in seen:
+            raise Error(
+                f"{seen[port]} and {name} are both {port}; each needs a port of its own",
+                zh=f"{seen[port]} 与 {name} 同为端口 {port}",
+            )
+        seen[port] = name
+        if port_in_use(port):
+            raise Error(
+                f"port {port} ({name}) is already in use on 127.0.0.1 (another deployment?); "
+                "choose another PDS_PORT / 端口已被占用，请换一个 PDS_PORT",
+                zh=f"端口 {port}（{name}）已被占用",
+            )
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (the proxy, services) become this process's children, not init's."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def children() -> list[int]:
+    """Process ids whose parent is this process."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            # pid (comm) state ppid ...: comm may hold spaces and brackets
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                found.append(int(entry.name))
+    return found
+
+
+def stop_leftovers(grace: float = 10.0) -> None:
+    """Terminate, then kill, every process left under this one, and reap them."""
+    deadline = time.monotonic() + grace
+    sig = signal.SIGTERM
+    while left := children():
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        time.sleep(0.1)
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        if time.monotonic() > deadline:
+            sig = signal.SIGKILL
+
+
+def supervise(argv: list[str], cwd: Path) -> int:
+    """Run the hub as a child, pass signals on, and leave nothing behind when it exits."""
+    become_subreaper()
+    hub = subprocess.Popen(argv, cwd=cwd)
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            hub.send_signal(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
+    code = hub.wait()
+    stop_leftovers()
+    return code
+
+
 def main() -> None:
     try:
         settings = HubSettings()
+        check_ports(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         password = prepare(settings)
     except Error as exc:
@@ -74,10 +168,11 @@ def main() -> None:
     # package name (the data directory has an ``audit`` folder, for one).
     workdir = settings.data_dir / "hub"
     workdir.mkdir(exist_ok=True)
-    os.chdir(workdir)
+    # the hub, its spawner and services read the settings again: give them the resolved ones
+    os.environ["PDS_DATA_DIR"] = str(settings.data_dir)
     hub = Path(sys.executable).with_name("jupyterhub")
     config = str(ROOT / "jupyterhub_config.py")
-    os.execv(str(hub), [str(hub), "-f", config, "--log-level", "WARN"])
+    raise SystemExit(supervise([str(hub), "-f", config, "--log-level", "WARN"], workdir))
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page
-from running_platform import PASSWORD, RunningHub
+from running_platform import PASSWORD, ROOT, RunningHub
 
 pytestmark = pytest.mark.integration
 
@@ -93,3 +97,25 @@ def test_demo_data_one_dataset_per_level(hub: RunningHub) -> None:
     assert body["result"]["facets"]["level"] == {"L1": 1, "L2": 1, "L3": 1}
     registry = httpx.get(f"{hub.portal}/datasets/enterprise-registrations/download", timeout=30)
     assert registry.status_code == 200 and registry.content.startswith(b"PAR1")
+
+
+def test_a_second_deployment_on_the_same_port_is_refused_and_the_first_runs_on(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    port = hub.url.rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PDS_")}
+    env.update(
+        {"PDS_DATA_DIR": str(tmp_path / "second"), "PDS_PORT": port, "PDS_DEMO_PASSWORD": PASSWORD}
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "open_portal.launch"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and f"port {port} (PDS_PORT)" in result.stderr
+    assert not (tmp_path / "second").exists()
+    assert httpx.get(f"{hub.portal}/api/health", timeout=10).status_code == 200
