@@ -85,8 +85,8 @@ def truncate_dates(frame: pl.LazyFrame, column: str, *, unit: str) -> pl.LazyFra
 
 def address_to_district(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     """An address cut to its administrative units down to the district; null if it has none."""
-    text = pl.col(column).cast(pl.String).str.strip_chars()
-    return frame.with_columns(text.str.extract(ADMIN_PREFIX, 1).alias(column))
+    prefix = pl.col(column).cast(pl.String).str.strip_chars().str.extract(ADMIN_PREFIX, 1)
+    return frame.with_columns(pl.when(prefix != "").then(prefix).alias(column))
 
 
 def _pseudonym_columns(

@@ -8,6 +8,8 @@ by a building, unit and room; province (省), city (市/州/盟), district (区/
 
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern
 
 from desensitize.lexicon import PROVINCES
@@ -41,9 +43,30 @@ FLAT = (
     f"(?:{DIGIT}{{1,2}}单元)?(?:{DIGIT}{{1,5}}室)?"
 )
 ADDRESS = f"{UNIT}{{0,6}}{ROAD}{HOUSE}{FLAT}"
-# The administrative units at the start of an address (down to the district), kept when an
-# address is generalized.
-ADMIN_PREFIX = f"^((?:{PROVINCE}|{PLACE_CHAR}{{1,6}}?{ADMIN_SUFFIX}){{1,4}})"
+
+# ---- generalization to the district -----------------------------------------------------------
+# The administrative units at the start of an address, down to the district, are kept when an
+# address is generalized. The units go down a hierarchy: province (省, 自治区, a municipality),
+# prefecture (市, 自治州, 地区, 盟) or county-level city (市), then at most one district, county or
+# banner (区, 县, 旗), after which the road begins. A unit's name holds no unit character except
+# 州 (鄞州区, 杭州市), so "上城区市心路" is 上城区 and a road 市心路, never a unit "上城区市".
+UNIT_CHARS = "省市区县旗盟"
+UNIT_NAME = _cjk_without(NOT_PLACE + UNIT_CHARS) + "{1,7}?"
+# The few districts whose name holds 市 (沙市区 in 荆州, 市中区 in 济南 and elsewhere).
+NAMED_WITH_CITY_CHAR = ("沙市区", "市中区")
+HIGHER_UNIT = (
+    f"(?:{PROVINCE}|{'|'.join(NAMED_WITH_CITY_CHAR)}|{UNIT_NAME}(?:省|自治区|自治州|地区|[市盟]))"
+)
+DISTRICT_UNIT = f"{UNIT_NAME}[区县旗]"
+ADMIN_PREFIX = f"^((?:{HIGHER_UNIT}){{0,3}}(?:{DISTRICT_UNIT})?)"
+_ADMIN_PREFIX = re.compile(ADMIN_PREFIX)
+
+
+def district_prefix(address: str) -> str | None:
+    """The administrative units at the start of ``address`` down to the district (``None`` if it
+    starts with none): the literal form of :func:`desensitize.transforms.address_to_district`."""
+    found = _ADMIN_PREFIX.match(address.strip())
+    return found.group(1) if found and found.group(1) else None
 
 
 class ChineseAddressRecognizer(CheckedPatternRecognizer):
