@@ -1,10 +1,14 @@
 """A seccomp filter (classic BPF, as ``bwrap --seccomp`` takes it) denying escape syscalls.
 
-Denied with EPERM: new namespaces (``unshare``, ``setns``, ``clone`` with namespace flags),
-mounting, ``ptrace``, kernel modules and kexec, BPF and perf, keyrings, ``userfaultfd``,
-handle-based opens, clock and host changes, and the ``TIOCSTI``/``TIOCLINUX`` ioctls.
-``clone3`` answers ENOSYS so that C libraries fall back to ``clone``, whose flags can be checked;
-a foreign architecture is killed.
+The denied set is Docker's default profile read as a denylist (everything that profile refuses to
+a container without added capabilities) plus ``io_uring`` and the new mount API. Denied with EPERM:
+new namespaces (``unshare``, ``setns``, ``clone`` with namespace flags), mounting, ``ptrace`` and
+the other calls reaching into another process, kernel modules and kexec, BPF and perf, keyrings,
+``userfaultfd``, ``io_uring``, handle-based opens, clock and host changes, NUMA policy, legacy
+and I/O-port calls, ``personality`` other than the values Docker allows, and the
+``TIOCSTI``/``TIOCLINUX`` ioctls. ``clone3`` answers ENOSYS so that C libraries fall back to
+``clone``, whose flags can be checked; x32 calls answer ENOSYS; a foreign architecture is killed.
+A name with no number on an architecture (legacy x86 calls on aarch64) has nothing to deny there.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ _JSET = 0x45
 _RET = 0x06
 RET_ALLOW = 0x7FFF0000
 RET_KILL_PROCESS = 0x80000000
-_RET_ERRNO = 0x00050000
+RET_ERRNO = 0x00050000
 # offsets in struct seccomp_data
 _OFF_NR = 0
 _OFF_ARCH = 4
@@ -33,9 +37,12 @@ _OFF_ARG1 = 24
 
 CLONE_NAMESPACE_FLAGS = 0x7E020000  # NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
 DENIED_IOCTLS = (0x5412, 0x541C)  # TIOCSTI, TIOCLINUX
+# personality() values Docker's profile allows: PER_LINUX, UNAME26, PER_LINUX32, both, query
+ALLOWED_PERSONALITIES = (0x0, 0x0008, 0x20000, 0x20008, 0xFFFFFFFF)
 X32_SYSCALL_BIT = 0x40000000
 
 DENIED = (
+    # namespaces and mounts
     "unshare",
     "setns",
     "mount",
@@ -48,34 +55,65 @@ DENIED = (
     "fsmount",
     "fspick",
     "mount_setattr",
+    # other processes
     "ptrace",
     "process_vm_readv",
     "process_vm_writev",
+    "process_madvise",
+    "pidfd_getfd",
+    "kcmp",
+    # kernel attack surface
     "bpf",
     "perf_event_open",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "userfaultfd",
     "keyctl",
     "add_key",
     "request_key",
-    "userfaultfd",
-    "acct",
+    "fanotify_init",
+    "lookup_dcookie",
     "open_by_handle_at",
     "name_to_handle_at",
+    # the kernel and the host
     "kexec_load",
     "kexec_file_load",
     "init_module",
     "finit_module",
     "delete_module",
+    "create_module",
+    "get_kernel_syms",
+    "query_module",
+    "acct",
     "swapon",
     "swapoff",
     "reboot",
     "quotactl",
+    "quotactl_fd",
     "syslog",
+    "vhangup",
     "settimeofday",
     "clock_settime",
     "clock_adjtime",
     "adjtimex",
     "sethostname",
     "setdomainname",
+    # NUMA policy (Docker: CAP_SYS_NICE)
+    "mbind",
+    "get_mempolicy",
+    "set_mempolicy",
+    "set_mempolicy_home_node",
+    "migrate_pages",
+    "move_pages",
+    # legacy and I/O ports
+    "nfsservctl",
+    "uselib",
+    "ustat",
+    "sysfs",
+    "_sysctl",
+    "ioperm",
+    "iopl",
 )
 
 # fmt: off
@@ -123,6 +161,33 @@ ARCHES: dict[str, tuple[int, dict[str, int]]] = {
             adjtimex=159,
             sethostname=170,
             setdomainname=171,
+            process_madvise=440,
+            pidfd_getfd=438,
+            kcmp=312,
+            io_uring_setup=425,
+            io_uring_enter=426,
+            io_uring_register=427,
+            fanotify_init=300,
+            lookup_dcookie=212,
+            create_module=174,
+            get_kernel_syms=177,
+            query_module=178,
+            quotactl_fd=443,
+            vhangup=153,
+            mbind=237,
+            get_mempolicy=239,
+            set_mempolicy=238,
+            set_mempolicy_home_node=450,
+            migrate_pages=256,
+            move_pages=279,
+            nfsservctl=180,
+            uselib=134,
+            ustat=136,
+            sysfs=139,
+            _sysctl=156,
+            ioperm=173,
+            iopl=172,
+            personality=135,
             clone=56,
             clone3=435,
             ioctl=16,
@@ -171,6 +236,24 @@ ARCHES: dict[str, tuple[int, dict[str, int]]] = {
             adjtimex=171,
             sethostname=161,
             setdomainname=162,
+            process_madvise=440,
+            pidfd_getfd=438,
+            kcmp=272,
+            io_uring_setup=425,
+            io_uring_enter=426,
+            io_uring_register=427,
+            fanotify_init=262,
+            lookup_dcookie=18,
+            quotactl_fd=443,
+            vhangup=58,
+            mbind=235,
+            get_mempolicy=236,
+            set_mempolicy=237,
+            set_mempolicy_home_node=450,
+            migrate_pages=238,
+            move_pages=239,
+            nfsservctl=42,
+            personality=92,
             clone=220,
             clone3=435,
             ioctl=29,
@@ -190,7 +273,7 @@ def program(machine: str | None = None) -> bytes:
     if machine not in ARCHES:
         raise IsolationError(f"no seccomp filter for architecture {machine}")
     audit_arch, nr = ARCHES[machine]
-    eperm = _RET_ERRNO | errno.EPERM
+    eperm = RET_ERRNO | errno.EPERM
     out = [
         _ins(_LD_ABS_W, _OFF_ARCH),
         _ins(_JEQ, audit_arch, 1, 0),
@@ -198,10 +281,15 @@ def program(machine: str | None = None) -> bytes:
         _ins(_LD_ABS_W, _OFF_NR),
     ]
     if machine == "x86_64":
-        out += [_ins(_JGE, X32_SYSCALL_BIT, 0, 1), _ins(_RET, _RET_ERRNO | errno.ENOSYS)]
+        out += [_ins(_JGE, X32_SYSCALL_BIT, 0, 1), _ins(_RET, RET_ERRNO | errno.ENOSYS)]
     for name in DENIED:
-        out += [_ins(_JEQ, nr[name], 0, 1), _ins(_RET, eperm)]
-    out += [_ins(_JEQ, nr["clone3"], 0, 1), _ins(_RET, _RET_ERRNO | errno.ENOSYS)]
+        if name in nr:
+            out += [_ins(_JEQ, nr[name], 0, 1), _ins(_RET, eperm)]
+    allowed = ALLOWED_PERSONALITIES
+    out += [_ins(_JEQ, nr["personality"], 0, len(allowed) + 3), _ins(_LD_ABS_W, _OFF_ARG0)]
+    out += [_ins(_JEQ, value, len(allowed) - i, 0) for i, value in enumerate(allowed)]
+    out += [_ins(_RET, eperm), _ins(_RET, RET_ALLOW)]
+    out += [_ins(_JEQ, nr["clone3"], 0, 1), _ins(_RET, RET_ERRNO | errno.ENOSYS)]
     out += [
         _ins(_JEQ, nr["clone"], 0, 4),
         _ins(_LD_ABS_W, _OFF_ARG0),

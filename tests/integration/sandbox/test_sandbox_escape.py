@@ -6,8 +6,10 @@ reached through the hub's proxy (kernels REST API and websocket).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import platform
 import socket
 import textwrap
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from integration.sandbox.sandbox_itest_support import (
     gid,
 )
 
-from sandbox import bwrap, cgroups
+from sandbox import bwrap, cgroups, seccomp
 from sandbox.workspace import WorkspaceLayout
 
 pytestmark = pytest.mark.integration
@@ -430,3 +432,76 @@ def test_processes_are_in_the_workspace_cgroup(ws: SandboxEnv) -> None:
     ]
     limits = {int(p.read_text()) for p in limit_files if p.exists()}
     assert limits and max(limits) <= MEM_LIMIT
+
+
+def test_every_denied_syscall_is_refused_in_the_kernel(ws: SandboxEnv) -> None:
+    """Each call of ``seccomp.DENIED`` (enumerated from the module) answers EPERM in a kernel."""
+    numbers = seccomp.ARCHES[platform.machine()][1]
+    calls = {name: numbers[name] for name in seccomp.DENIED if name in numbers}
+    got = run(
+        ws,
+        f"""
+        import ctypes, json, subprocess, sys
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+
+        def call(nr, *args):
+            args = [ctypes.c_long(a) for a in args] + [ctypes.c_long(0)] * (6 - len(args))
+            ctypes.set_errno(0)
+            rc = libc.syscall(ctypes.c_long(nr), *args)
+            return ctypes.get_errno() if rc == -1 else "RAN"
+
+        result = {{name: call(nr) for name, nr in {calls!r}.items()}}
+        params = (ctypes.c_uint32 * 30)()
+        ctypes.set_errno(0)
+        rc = libc.syscall(ctypes.c_long({numbers["io_uring_setup"]}), ctypes.c_long(8), params)
+        result["io_uring_setup(8, params)"] = ctypes.get_errno() if rc == -1 else "RAN"
+        result["personality(ADDR_NO_RANDOMIZE)"] = call({numbers["personality"]}, 0x0040000)
+        result["clone3"] = call({numbers["clone3"]})
+        # the same from a child process: the filter is inherited
+        child = subprocess.run(
+            [sys.executable, "-c", "import ctypes; libc = ctypes.CDLL(None, use_errno=True);"
+             "print(libc.syscall({numbers["io_uring_setup"]}, 8, 0), ctypes.get_errno())"],
+            capture_output=True, text=True)
+        result["child io_uring_setup"] = child.stdout.split()
+        print(json.dumps(result))
+        """,
+    )
+    assert got.pop("io_uring_setup(8, params)") == errno.EPERM
+    assert got.pop("personality(ADDR_NO_RANDOMIZE)") == errno.EPERM
+    assert got.pop("clone3") == errno.ENOSYS
+    assert got.pop("child io_uring_setup") == ["-1", str(errno.EPERM)]
+    assert got == {name: errno.EPERM for name in calls}
+
+
+def test_ordinary_work_runs_under_the_filter(ws: SandboxEnv) -> None:
+    got = run(
+        ws,
+        """
+        import json, os, subprocess, tempfile, threading
+        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+        import numpy as np
+        import polars as pl
+        frame = pl.DataFrame({"k": [i % 7 for i in range(200_000)], "v": range(200_000)})
+        grouped = frame.lazy().group_by("k").agg(pl.col("v").sum()).collect()
+        matrix = np.random.default_rng(1).standard_normal((300, 300))
+        inverse_ok = bool(np.allclose(matrix @ np.linalg.inv(matrix), np.eye(300), atol=1e-6))
+        with ThreadPoolExecutor(8) as pool:
+            squares = sum(pool.map(lambda x: x * x, range(100)))
+        with ProcessPoolExecutor(2) as pool:
+            doubled = sum(pool.map(abs, range(-10, 10)))
+        with tempfile.TemporaryDirectory(dir=os.path.expanduser("~")) as tmp:
+            path = os.path.join(tmp, "t.parquet")
+            frame.write_parquet(path)
+            back = pl.read_parquet(path).height
+            os.rename(path, path + ".bak")
+            listed = os.listdir(tmp)
+        echo = subprocess.run(["echo", "ok"], capture_output=True, text=True).stdout.strip()
+        print(json.dumps({"groups": grouped.height, "inverse": inverse_ok, "squares": squares,
+                          "doubled": doubled, "back": back, "listed": listed, "echo": echo,
+                          "threads": threading.active_count() >= 1}))
+        """,
+    )
+    assert got == {"groups": 7, "inverse": True, "squares": 328350, "doubled": 100,
+                   "back": 200_000, "listed": ["t.parquet.bak"], "echo": "ok",
+                   "threads": True}  # fmt: skip
