@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from audit.checkpoint import Verifier
 from audit.config import AuditSettings
 from audit.events import GRANT_DESTROYED, AuditEvent
-from audit.exceptions import EventError, VerificationError
+from audit.exceptions import EventError, NotFound, VerificationError
 from audit.log import AuditLog
 from audit.logcheck import verify_directory
+from audit.store import LogFiles, replace_file
 from audit.verify import verify_evidence
 
 
@@ -46,7 +48,24 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(handler=_proof)
 
     p = commands.add_parser("verify", parents=[common], help="verify the whole log")
-    p.add_argument("--vkey", help="trusted verifier key (default: the log's own)")
+    pin = p.add_mutually_exclusive_group()
+    pin.add_argument("--vkey", help="trusted verifier key string (default: the log's own)")
+    pin.add_argument("--key", type=Path, help="file holding the trusted verifier key string")
+    p.add_argument(
+        "--since",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CHECKPOINT_FILE",
+        help="a signed checkpoint kept outside the platform: the log must extend it (repeatable)",
+    )
+    p.add_argument(
+        "--state",
+        type=Path,
+        help="file keeping the last checkpoint accepted (default $PDS_AUDIT_STATE_FILE, "
+        "else $XDG_STATE_HOME/pds/audit/<origin>.checkpoint)",
+    )
+    p.add_argument("--no-state", action="store_true", help="neither check nor update the state")
     p.set_defaults(handler=_verify)
 
     p = commands.add_parser(
@@ -144,15 +163,41 @@ def _proof(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    """Verify the log, pinned to a key if given, against checkpoints held outside it.
+
+    The state file keeps the latest checkpoint accepted: a later log must extend it, so a
+    rollback or a fork is refused even when nobody kept a checkpoint by hand.
+    """
+    directory = _directory(args)
+    files = LogFiles(directory)
+    if not files.exists():
+        raise NotFound(f"no audit log in {directory}")
+    pinned = args.key.read_text().strip() if args.key is not None else args.vkey
+    vkey = pinned or files.read_vkey()
+    origin = Verifier.from_vkey(vkey).name
+    held = [path.read_text() for path in args.since]
+    state: Path | None = None
+    if not args.no_state:
+        settings = AuditSettings()
+        state = args.state.expanduser().resolve() if args.state else settings.state_file(origin)
+        for inside in (directory.resolve(), settings.data_dir):
+            if state.is_relative_to(inside):
+                raise EventError(f"the state file {state} must be outside {inside}: give --state")
+        if state.exists():
+            held.append(state.read_text())
     try:
-        report = verify_directory(_directory(args), args.vkey)
+        report = verify_directory(directory, vkey, since=held)
     except VerificationError as exc:
         print(f"pds audit verify: NOT INTACT: {exc}", file=sys.stderr)
         return 1
+    if state is not None:
+        replace_file(state, report.checkpoint.encode())
     unsigned = f", {report.unsigned} after it not yet signed" if report.unsigned else ""
+    extends = f"; extends {len(held)} checkpoints held outside it" if held else ""
     print(
         f"intact: {report.size} entries, signed up to {report.signed_size}{unsigned}; "
         f"{report.checkpoints} checkpoints consistent, {report.key_rotations} key rotations"
+        f"{extends}"
     )
     return 0
 

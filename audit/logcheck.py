@@ -22,7 +22,7 @@ from pathlib import Path
 from audit.checkpoint import Checkpoint, Verifier, open_note
 from audit.events import KEY_ROTATED, AuditEvent
 from audit.exceptions import Error, IntegrityError, NotFound, VerificationError
-from audit.hasher import LEAF_PREFIX
+from audit.hasher import EMPTY_ROOT, LEAF_PREFIX
 from audit.proof import consistency_proof
 from audit.store import LogFiles, RecordFile, TornRecord
 from audit.tree import MerkleTree
@@ -45,6 +45,8 @@ class LogReport:
     key_rotations: int
     workers: int = 1
     """Processes that hashed the entries."""
+    checkpoint: str = ""
+    """The latest signed checkpoint note, verified."""
 
     @property
     def unsigned(self) -> int:
@@ -79,7 +81,11 @@ def hash_block(leaves: Sequence[bytes]) -> HashedBlock:
 
 
 def verify_log(
-    leaf_batches: Iterable[Sequence[bytes] | HashedBlock], notes: Sequence[str], vkey: str
+    leaf_batches: Iterable[Sequence[bytes] | HashedBlock],
+    notes: Sequence[str],
+    vkey: str,
+    *,
+    since: Sequence[str] = (),
 ) -> LogReport:
     """Check every leaf against the checkpoints and the checkpoints against each other.
 
@@ -88,6 +94,8 @@ def verify_log(
     ``notes`` its signed checkpoints oldest first,
     and ``vkey`` a verifier key the caller trusts (the current one or any earlier one: key
     rotations are entries of the log, co-signed by the old and the new key).
+    ``since`` are checkpoint notes kept outside the log (by an officer, or the state of an
+    earlier verification): the log's latest checkpoint must be a consistent extension of each.
     """
     trusted = Verifier.from_vkey(vkey)
     checkpoints = []
@@ -140,7 +148,53 @@ def verify_log(
             proof = consistency_proof(tree, previous.size, cp.size)
             verify_consistency(previous.size, cp.size, previous.root, cp.root, proof)
         previous = cp
-    return LogReport(tree.size, checkpoints[-1].size, len(checkpoints), len(rotations))
+    for held in since:
+        _check_extends(tree, held, checkpoints[-1], keys)
+    return LogReport(
+        tree.size, checkpoints[-1].size, len(checkpoints), len(rotations), checkpoint=notes[-1]
+    )
+
+
+def _check_extends(
+    tree: MerkleTree, note: str, latest: Checkpoint, keys: list[tuple[int, float, Verifier]]
+) -> None:
+    """Refuse a log whose latest checkpoint is not a consistent extension of a held one.
+
+    The held checkpoint must be signed by a key of this log in force at its size; then an
+    RFC 9162 consistency proof from it to the latest checkpoint must verify.
+    """
+    try:
+        held = Checkpoint.parse(note.rpartition("\n\n")[0] + "\n")
+    except VerificationError as exc:
+        raise VerificationError(f"the checkpoint held outside the log: {exc}") from None
+    if held.origin != latest.origin:
+        raise VerificationError(
+            f"the checkpoint held outside the log is for {held.origin!r}, not {latest.origin!r}"
+        )
+    allowed = [k for lo, hi, k in keys if lo <= held.size <= hi]
+    try:
+        open_note(note, allowed)
+    except VerificationError as exc:
+        raise VerificationError(
+            f"the checkpoint of size {held.size} held outside the log is not signed by this "
+            f"log's key ({exc}): the log was replaced or forked"
+        ) from None
+    if held.size > latest.size:
+        raise VerificationError(
+            f"the log was rolled back: its latest checkpoint has size {latest.size}, "
+            f"but a checkpoint of size {held.size} was signed before"
+        )
+    try:
+        if held.size == 0:
+            verify_consistency(0, 0, held.root, EMPTY_ROOT, [])
+        else:
+            proof = consistency_proof(tree, held.size, latest.size)
+            verify_consistency(held.size, latest.size, held.root, latest.root, proof)
+    except VerificationError as exc:
+        raise VerificationError(
+            f"the log is not a consistent extension of the checkpoint of size {held.size} "
+            f"held outside it (a fork): {exc}"
+        ) from None
 
 
 def _add(tree: MerkleTree, leaves: Sequence[bytes], rotations: list[_Rotation]) -> None:
@@ -202,9 +256,15 @@ def _key_epochs(rotations: list[_Rotation], trusted: Verifier) -> list[tuple[int
 
 
 def verify_directory(
-    directory: Path, vkey: str | None = None, *, workers: int | None = None
+    directory: Path,
+    vkey: str | None = None,
+    *,
+    workers: int | None = None,
+    since: Sequence[str] = (),
 ) -> LogReport:
     """Verify the log in ``directory`` without changing it; ``vkey`` defaults to its own.
+
+    ``since``: checkpoint notes kept outside the log, which it must consistently extend.
 
     Large logs are hashed by ``workers`` processes (by default one per idle core, when this
     process runs no other thread). Raises ``VerificationError`` saying what is wrong.
@@ -222,12 +282,13 @@ def verify_directory(
     try:
         notes = [p.decode(errors="replace") for _, p in files.checkpoints.scan(end=checkpoints_end)]
         if workers < 2:
-            report = verify_log(files.entries.payload_batches(entries_end, BLOCK), notes, vkey)
+            batches = files.entries.payload_batches(entries_end, BLOCK)
+            report = verify_log(batches, notes, vkey, since=since)
         else:
             fork = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(workers, mp_context=fork) as pool:
                 blocks = _hashed_in(pool, files.entries, entries_end, workers)
-                report = verify_log(blocks, notes, vkey)
+                report = verify_log(blocks, notes, vkey, since=since)
         return dataclasses.replace(report, workers=workers)
     except (TornRecord, VerificationError, IntegrityError) as exc:
         raise VerificationError(_diagnose(files, entries_end, exc)) from None

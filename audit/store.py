@@ -365,6 +365,16 @@ class LogFiles:
             raise KeyFileError(f"no verifier key at {self.vkey}") from None
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` (0600, parent directories 0700) atomically: old or new, never half."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.unlink(missing_ok=True)
+    _write_new(temp, data, 0o600)
+    os.replace(temp, path)
+    _fsync_dir(path.parent)
+
+
 def _write_new(path: Path, data: bytes, mode: int) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:

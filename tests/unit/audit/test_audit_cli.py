@@ -26,6 +26,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 def pds(data_dir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PDS_DATA_DIR": str(data_dir)}
+    env["XDG_STATE_HOME"] = str(data_dir.parent / "verifier-state")
+    env.pop("PDS_AUDIT_STATE_FILE", None)
     done = subprocess.run(
         [PDS, "audit", *args], env=env, capture_output=True, text=True, timeout=120
     )
