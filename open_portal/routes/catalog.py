@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from open_portal.auth import Identity
-from open_portal.dcat import dataset_jsonld
 from open_portal.exceptions import InvalidInput
 from open_portal.models import Level
 from open_portal.schemas import DatasetMeta
@@ -67,16 +67,10 @@ def dataset_page(
 
 
 @router.get("/datasets/{dataset_id}/dcat.jsonld")
-def dataset_dcat(
-    request: Request, portal: PortalDep, user: ReaderDep, dataset_id: str
-) -> JSONResponse:
-    with portal.sessions() as session:
-        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
-        release = catalog.public_release(session, dataset)
-        body = dataset_jsonld(
-            dataset, release, base=str(request.base_url).rstrip("/") + request.app.state.prefix
-        )
-    return JSONResponse(body, media_type="application/ld+json")
+def dataset_dcat(request: Request, user: ReaderDep, dataset_id: str) -> RedirectResponse:
+    """The dataset's DCAT-AP 3 record now lives at ``/dcat/datasets/<id>.jsonld``."""
+    target = f"{request.app.state.prefix}/dcat/datasets/{quote(dataset_id, safe='')}.jsonld"
+    return RedirectResponse(target, status_code=308)
 
 
 @router.get("/datasets/{dataset_id}/download")

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import ckanapi
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page
@@ -119,3 +120,17 @@ def test_a_second_deployment_on_the_same_port_is_refused_and_the_first_runs_on(
     assert result.stderr.count("\n") == 1 and f"port {port} (PDS_PORT)" in result.stderr
     assert not (tmp_path / "second").exists()
     assert httpx.get(f"{hub.portal}/api/health", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("get_only", [False, True])
+def test_ckanapi_reads_the_running_platform(hub: RunningHub, get_only: bool) -> None:
+    """ckanapi, unchanged, through the hub's proxy: the open-data world's client."""
+    remote = ckanapi.RemoteCKAN(hub.portal, get_only=get_only)
+    names = remote.action.package_list()
+    assert "traffic-violations" not in names and "enterprise-registrations" in names
+    found = remote.action.package_search(fq="level:L1", **{"facet.field": '["organization"]'})
+    assert [p["name"] for p in found["results"]] == ["enterprise-registrations"]
+    with pytest.raises(ckanapi.NotFound):
+        remote.action.package_show(id="traffic-violations")
+    turtle = httpx.get(f"{hub.portal}/dcat/catalog.ttl", timeout=30)
+    assert turtle.status_code == 200 and "dcat:Catalog" in turtle.text
