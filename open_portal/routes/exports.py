@@ -51,6 +51,8 @@ SANDBOX_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+# previews that only point at the held file (the browser fetches it, and that read is audited)
+BY_REFERENCE = ("png", "jpeg", "svg", "html", "pdf")
 PREVIEW_BYTES = 256 * 1024
 PREVIEW_ROWS = 200
 FILE_ACTIONS = ("approve", "changes", "answer", "update", "withdraw")
@@ -77,6 +79,9 @@ class WorkspaceExport(BaseModel):
 
 
 def file_view(file: ExportFile, reviewer: str = "") -> dict[str, Any]:
+    """A file as shown to ``reviewer`` (checks in full), or to anyone else (``reviewer=""``:
+    name, size, SHA-256 and the outcome of each check, nothing of the content)."""
+    checks = list(file.checks) if reviewer else [exports.check_summary(c) for c in file.checks]
     return {
         "id": file.id,
         "name": file.name,
@@ -86,7 +91,7 @@ def file_view(file: ExportFile, reviewer: str = "") -> dict[str, Any]:
         "sha256": file.sha256,
         "kind": file.kind,
         "withdrawn": file.withdrawn,
-        "checks": list(file.checks),
+        "checks": checks,
         "failing": [c["check"] for c in file.failing_checks],
         "response": file.response,
         "approved_by": sorted(exports.approvals(file)),
@@ -97,7 +102,7 @@ def file_view(file: ExportFile, reviewer: str = "") -> dict[str, Any]:
 
 
 def request_view(portal: Portal, session: Any, request: ExportRequest, user: str) -> dict[str, Any]:
-    officer = exports.can(portal, session, request, user, "review")
+    officer = exports.may_see_held(portal, session, request, user)
     return {
         "id": request.id,
         "grant": request.grant_id,
@@ -220,23 +225,27 @@ def export_page(
             action: exports.can(portal, session, item, user.name, action)
             for action in ("edit", "review", "decide", "download")
         }
-        file_ids = [f.id for f in item.files if not f.withdrawn]
+        rights["held"] = exports.may_see_held(portal, session, item, user.name)
+        shown = [(f.id, f.kind) for f in item.files if not f.withdrawn] if rights["held"] else []
     previews = {}
-    for file_id in file_ids:
+    for file_id, kind in shown:
+        src = f"{base}/exports/{request_id}/files/{file_id}"
+        if kind in BY_REFERENCE:  # the browser fetches the file: that read is the one recorded
+            previews[file_id] = render_preview(kind, b"", src)
+            continue
         try:
             file, data = exports.file_content(
-                portal, actor=user.name, request_id=request_id, file_id=file_id
+                portal, actor=user.name, request_id=request_id, file_id=file_id, purpose="preview"
             )
         except NotFound:
             continue
-        src = f"{base}/exports/{request_id}/files/{file_id}"
         previews[file_id] = render_preview(file.kind, data, src)
     return render(request, "export.html", r=view, rights=rights, previews=previews)
 
 
 @router.get("/exports/{request_id}/files/{file_id}")
 def file_content(portal: PortalDep, user: ReaderDep, request_id: int, file_id: int) -> Response:
-    """The held copy, shown inline in a sandbox (for reviewers and requesters)."""
+    """The held copy, shown inline in a sandbox, to the officers reviewing the request only."""
     file, data = exports.file_content(
         portal, actor=user.name, request_id=request_id, file_id=file_id
     )

@@ -75,6 +75,8 @@ EDITABLE = {E.PENDING, E.RETURNED}
 UNDER_REVIEW = {E.SUBMITTED, E.PARTIALLY_REVIEWED, E.REVIEWED}
 VOTING = {E.SUBMITTED, E.PARTIALLY_REVIEWED}
 DECISIONS = ("approve", "reject", "return")
+# states in which the reviewers of a request may read its held copies
+HELD_READABLE = {*UNDER_REVIEW, E.RETURNED, E.APPROVED, E.RELEASED}
 MAX_FILES = 50
 HOLDING = "exports"
 
@@ -114,6 +116,16 @@ def _resource(
 def can(portal: Portal, session: Session, request: ExportRequest, user: str, action: str) -> bool:
     """Whether ``user`` may do ``action`` (read, edit, review, decide, download) on the request."""
     return allowed(user, action, _resource(portal, session, request, user))
+
+
+def may_see_held(portal: Portal, session: Session, request: ExportRequest, user: str) -> bool:
+    """Whether ``user`` may read the held copies (bytes, previews, check details) of the request.
+
+    Only an officer who may review this very request (neither its author nor a member of its
+    grant), and only once it was submitted: a pending request is nobody's to look at. Requesters
+    and members get bytes only from the release; ``admin`` never.
+    """
+    return request.status in HELD_READABLE and can(portal, session, request, user, "review")
 
 
 # ---- the holding area --------------------------------------------------------------------
@@ -780,12 +792,24 @@ def comment(
 
 
 def file_content(
-    portal: Portal, *, actor: str, request_id: int, file_id: int
+    portal: Portal, *, actor: str, request_id: int, file_id: int, purpose: str = "file"
 ) -> tuple[ExportFile, bytes]:
-    """The held copy of a file, for its reviewers and requesters to look at (logged)."""
+    """The held copy of a file, for the officers who review the request (one audit event).
+
+    ``purpose`` says how the bytes are shown (``file``: served as they are; ``preview``: rendered
+    into the request page). Nothing is recorded when the bytes are refused or cannot be read.
+    """
     with portal.sessions.begin() as session:
         request = get_request(portal, session, actor=actor, request_id=request_id)
+        if not may_see_held(portal, session, request, actor):
+            raise Forbidden(
+                "held files are shown only to the officers reviewing the request, once it is "
+                "submitted; requesters download the files after their release",
+                zh="暂存文件仅向审核此申请的安全审核员展示（提交之后）；申请人在放行后下载",
+            )
         file = _file(request, file_id)
+        if file.withdrawn:
+            raise NotFound(f"{file.name} was withdrawn", zh=f"{file.name} 已撤回")
         data = _unseal(portal, _grant(session, request.grant_id), file)
         record(
             portal,
@@ -795,6 +819,8 @@ def file_content(
             object=f"export:{request.id}",
             file=file.name,
             version=file.version,
+            sha256=file.sha256,
+            purpose=purpose,
         )
         session.expunge(file)
     return file, data
@@ -940,6 +966,44 @@ def visible_comments(
 ) -> list[ExportComment]:
     officer = can(portal, session, request, user, "review")
     return [c for c in request.comments if officer or c.visibility == Visibility.PUBLIC]
+
+
+def check_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What a requester sees of a check: its name, outcome and counts, never content of the file.
+
+    Failing checks quote the file to its reviewers (cells, column names, masked excerpts, parser
+    errors); shown to a requester they would carry bytes out of the workspace without review.
+    """
+    details = result.get("details") or {}
+    counts: dict[str, Any] = {
+        k: v
+        for k, v in details.items()
+        if isinstance(v, int) and not isinstance(v, bool) and k in SUMMARY_COUNTS
+    }
+    raw = details.get("entities")
+    entities = (
+        {str(k): v for k, v in raw.items() if isinstance(v, int)} if isinstance(raw, dict) else {}
+    )
+    passed = bool(result.get("passed"))
+    said = ", ".join(
+        [f"{k} {v}" for k, v in counts.items()] + [f"{k} × {v}" for k, v in entities.items()]
+    )
+    if entities:
+        counts["entities"] = entities
+    return {
+        "check": str(result.get("check", "")),
+        "passed": passed,
+        "message": "passed"
+        if passed
+        else f"failed{f' ({said})' if said else ''}; the reviewers see the details",
+        "message_zh": "通过"
+        if passed
+        else f"未通过{f'（{said}）' if said else ''}；详情仅审核员可见",
+        "details": counts,
+    }
+
+
+SUMMARY_COUNTS = ("failing", "count", "bytes", "limit")
 
 
 def _file_entry(file: ExportFile) -> dict[str, Any]:

@@ -90,3 +90,27 @@ def test_pages_need_a_login(client: TestClient, path: str) -> None:
 def test_api_needs_a_login(client: TestClient, method: str, path: str) -> None:
     response = getattr(client, method)(PREFIX + path, headers={"accept": "application/json"})
     assert response.status_code == 401
+
+
+def test_requesters_see_outcomes_and_counts_of_checks_never_content() -> None:
+    from open_portal.service.exports import check_summary
+
+    failing = {
+        "check": "disclosure.min_cell_count",
+        "passed": False,
+        "message": "1 cells fail the minimum: 张伟 13812345678 · 人数",
+        "message_zh": "1 个单元格不满足：张伟 13812345678 · 人数",
+        "details": {"cells": ["张伟 13812345678 · 人数"], "failing": 1, "columns": ["张伟"]},
+    }
+    shown = check_summary(failing)
+    assert shown["passed"] is False and shown["details"] == {"failing": 1}
+    assert "13812345678" not in str(shown) and "张伟" not in str(shown)
+    personal = {
+        "check": "personal_data",
+        "passed": False,
+        "message": "x",
+        "message_zh": "x",
+        "details": {"entities": {"PHONE_NUMBER": 2}, "examples": [{"text": "138****5678"}]},
+    }
+    assert check_summary(personal)["details"] == {"entities": {"PHONE_NUMBER": 2}}
+    assert "PHONE_NUMBER × 2" in check_summary(personal)["message"]

@@ -296,10 +296,20 @@ def test_the_held_copy_is_sealed(portal: Portal, tmp_path: Path) -> None:
     blob = bytearray(held[0].read_bytes())
     blob[-1] ^= 1
     held[0].write_bytes(bytes(blob))
+    exports.answer_checks(
+        portal,
+        actor="researcher",
+        request_id=rid,
+        file_id=file_ids(portal, rid)[0],
+        response="误放",
+    )
+    exports.submit(portal, actor="researcher", request_id=rid)
+    before = portal.audit.size
     with pytest.raises(Exception, match="authenticate"):
         exports.file_content(
-            portal, actor="researcher", request_id=rid, file_id=file_ids(portal, rid)[0]
+            portal, actor="officer", request_id=rid, file_id=file_ids(portal, rid)[0]
         )
+    assert portal.audit.size == before  # nothing was read, nothing is recorded
 
 
 def test_updating_a_file_resets_its_votes(portal: Portal, tmp_path: Path) -> None:
