@@ -27,3 +27,7 @@ class UnprotectedIdentifierError(PolicyError):
 
 class KeyFileError(Error):
     """A pseudonymization key that is missing, unreadable or too short."""
+
+
+class ColumnTypeError(Error):
+    """A column type that is unknown or does not fit the column's values."""

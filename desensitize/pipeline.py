@@ -29,6 +29,7 @@ from desensitize.scan import TableScan, scan_frame, scan_sample, scan_table
 from desensitize.tableio import (
     atomic_path,
     check_output,
+    column_type_casts,
     read_table,
     sha256_file,
     sink_to,
@@ -44,7 +45,7 @@ def _quasi_identifiers(policy: Policy, scan: TableScan, kept: list[str]) -> list
     return [c.name for c in scan.columns if c.name in kept and is_quasi_identifier(c)]
 
 
-def _column_entries(policy: Policy, scan: TableScan) -> list[dict[str, Any]]:
+def _column_entries(policy: Policy, scan: TableScan, types: dict[str, str]) -> list[dict[str, Any]]:
     entries = []
     for finding in scan.columns:
         rule = policy.rule(finding.name)
@@ -57,6 +58,9 @@ def _column_entries(policy: Policy, scan: TableScan) -> list[dict[str, Any]]:
                 "action": rule.action.value,
                 "params": params,
                 "in_output": rule.action != Action.DROP,
+                "type": types.get(finding.name, "string")
+                if rule.action == Action.KEEP
+                else "string",
             }
         )
     return entries
@@ -129,6 +133,13 @@ def desensitize_frame(
     return result
 
 
+def _typed(frame: pl.LazyFrame, policy: Policy, types: dict[str, str]) -> pl.LazyFrame:
+    """The columns that ``policy`` keeps as they are, given their ``types``."""
+    kept = {n: t for n, t in types.items() if policy.rule(n).action == Action.KEEP}
+    casts = column_type_casts(kept, frame.collect_schema())
+    return frame.with_columns(casts) if casts else frame
+
+
 def _redacted_by(policy: Policy | None, columns: list[str]) -> list[str]:
     """The columns whose free text ``policy`` redacts (none without a policy)."""
     if policy is None:
@@ -137,13 +148,21 @@ def _redacted_by(policy: Policy | None, columns: list[str]) -> list[str]:
 
 
 def desensitize_table(
-    source: Path, out: Path, *, policy: Policy | None = None, key: bytes, level: str = "L2"
+    source: Path,
+    out: Path,
+    *,
+    policy: Policy | None = None,
+    key: bytes,
+    level: str = "L2",
+    column_types: dict[str, str] | None = None,
 ) -> ReleaseReport:
     """Desensitize the table in ``source`` into ``out`` (Parquet or CSV by its extension).
 
     The policy is validated against a scan of the table (a default one is derived from the scan
     when none is given). The output and its report (``<out>.report.json``) appear only when both
-    are complete. Files larger than memory stream through in batches.
+    are complete. Files larger than memory stream through in batches. ``column_types`` (see
+    :func:`desensitize.tableio.infer_column_types`) gives the columns the policy keeps as they are
+    their type in the output; the others stay text.
     """
     source, out = Path(source), check_output(Path(out))
     check_key(key)
@@ -175,6 +194,7 @@ def desensitize_table(
         if policy.k_anonymity and sizes is not None:
             result = suppress(result, quasi, sizes, k=k)
             kept_sizes = after_suppression(sizes, k=k)
+        result = _typed(result, policy, column_types or {})
         with atomic_path(out) as tmp_out, atomic_path(report_path(out)) as tmp_report:
             try:
                 sink_to(result, tmp_out, parquet=out.suffix.lower() == ".parquet")
@@ -200,7 +220,7 @@ def desensitize_table(
                     rows_suppressed=rows_in - rows_out,
                     policy=policy.model_dump(mode="json"),
                     policy_yaml=policy.to_yaml(),
-                    columns=_column_entries(policy, scan),
+                    columns=_column_entries(policy, scan, column_types or {}),
                     k_requested=policy.k_anonymity.k if policy.k_anonymity else None,
                     k_achieved=after.smallest_class if after and policy.k_anonymity else None,
                     quasi_identifiers=quasi,

@@ -6,14 +6,15 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from desensitize.exceptions import UnreadableFileError
+from desensitize.exceptions import ColumnTypeError, UnreadableFileError
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -235,3 +236,141 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# ---- column types ---------------------------------------------------------------------------
+# CSV and Excel cells are read as text (so that "0571…" and ID numbers ending in X stay as
+# written). Columns of plain numbers and ISO dates get their type back in the release; the owner
+# confirms the inferred types when confirming the policy.
+
+COLUMN_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "integer": pl.Int64(),
+    "float": pl.Float64(),
+    "date": pl.Date(),
+}
+# No leading zero (a code such as 007 or 0571 stays text); at most 15 digits (longer digit runs are
+# identifiers: ID numbers, cards, order numbers).
+INTEGER = r"^[+-]?(?:0|[1-9][0-9]{0,14})$"
+FLOAT = r"^[+-]?(?:(?:0|[1-9][0-9]{0,14})(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"
+DATE = r"^[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}$"
+# Column names that say "identifier" or "code": such columns stay text whatever they hold.
+IDENTIFIER_NAMES = (
+    "id",
+    "no",
+    "code",
+    "number",
+    "phone",
+    "mobile",
+    "tel",
+    "zip",
+    "postcode",
+    "account",
+    "card",
+    "编号",
+    "号码",
+    "代码",
+    "编码",
+    "电话",
+    "手机",
+    "邮编",
+    "证件",
+    "身份证",
+    "账号",
+    "卡号",
+    "序号",
+)
+
+
+def names_an_identifier(column: str) -> bool:
+    """Whether a column's name says it holds an identifier or a code (``user_id``, ``邮编``)."""
+    words = [w for w in re.split(r"[^0-9a-z]+", column.lower()) if w]
+    return any(w in IDENTIFIER_NAMES for w in words) or any(
+        n in column for n in IDENTIFIER_NAMES if not n.isascii()
+    )
+
+
+def _cell(column: str) -> pl.Expr:
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(text != "").then(text)
+
+
+def _as_date(text: pl.Expr) -> pl.Expr:
+    return text.str.replace_all("/", "-").str.to_date("%Y-%m-%d", strict=False)
+
+
+def infer_column_types(frame: pl.LazyFrame, *, identifiers: Collection[str] = ()) -> dict[str, str]:
+    """The type of each column (``string``, ``integer``, ``float`` or ``date``), read from every
+    value: a type is given only when every non-empty value has that form.
+
+    Typed columns (Parquet) keep their type. Text columns named like an identifier, in
+    ``identifiers`` (where the scan found personal data) or with no value stay ``string``.
+    """
+    schema = frame.collect_schema()
+    text = [n for n, t in schema.items() if t == pl.String and n not in identifiers]
+    text = [n for n in text if not names_an_identifier(n)]
+    types = {n: _native_type(t) for n, t in schema.items()}
+    if not text:
+        return types
+    checks = []
+    for n in text:
+        cell = _cell(n)
+        checks += [
+            cell.count().alias(f"{n}\0n"),
+            cell.str.contains(INTEGER).sum().alias(f"{n}\0integer"),
+            cell.str.contains(FLOAT).sum().alias(f"{n}\0float"),
+            (cell.str.contains(DATE) & _as_date(cell).is_not_null()).sum().alias(f"{n}\0date"),
+        ]
+    counts = frame.select(checks).collect(engine="streaming").row(0, named=True)
+    for n in text:
+        filled = counts[f"{n}\0n"]
+        found = [
+            t for t in ("integer", "float", "date") if filled and counts[f"{n}\0{t}"] == filled
+        ]
+        types[n] = found[0] if found else "string"
+    return types
+
+
+def _native_type(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_float():
+        return "float"
+    if dtype == pl.Date:
+        return "date"
+    return "string"
+
+
+def column_type_casts(types: dict[str, str], schema: pl.Schema) -> list[pl.Expr]:
+    """The expressions that give text columns of ``schema`` their ``types`` (strict: a value of
+    another form fails the query)."""
+    casts = []
+    for name, wanted in types.items():
+        if wanted not in COLUMN_TYPES:
+            raise ColumnTypeError(f"column {name!r}: unknown type {wanted!r}")
+        if name not in schema or wanted == "string" or schema[name] != pl.String:
+            continue
+        cell = _cell(name)
+        if wanted == "date":
+            typed = cell.str.replace_all("/", "-").str.to_date("%Y-%m-%d", strict=True)
+        else:
+            typed = cell.cast(COLUMN_TYPES[wanted], strict=True)
+        casts.append(typed.alias(name))
+    return casts
+
+
+def check_column_types(frame: pl.LazyFrame, types: dict[str, str]) -> None:
+    """Raise :class:`ColumnTypeError` naming the first column and value that ``types`` does not
+    fit (every value is checked)."""
+    schema = frame.collect_schema()
+    for name in types:
+        if name not in schema:
+            raise ColumnTypeError(f"unknown column {name!r}")
+    for expr in column_type_casts(types, schema):
+        name = expr.meta.output_name()
+        wanted = types[name]
+        cell = _cell(name)
+        ok = _as_date(cell) if wanted == "date" else cell.cast(COLUMN_TYPES[wanted], strict=False)
+        bad = frame.select(cell.filter(cell.is_not_null() & ok.is_null()).first()).collect().item()
+        if bad is not None:
+            raise ColumnTypeError(f"column {name!r}: {bad!r} is not of type {wanted}")

@@ -96,6 +96,9 @@ class DatasetVersion(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     scan: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy_yaml: Mapped[str] = mapped_column(Text, default="")
+    # The type of each column in releases (string, integer, float, date), inferred at upload and
+    # confirmed by the owner with the policy.
+    column_types: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy_confirmed: Mapped[bool] = mapped_column(default=False)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,6 +18,8 @@ from open_portal.web import CsrfDep, Guard, PortalDep, render
 router = APIRouter()
 ReaderDep = Annotated[Identity, Depends(Guard("read", "catalog", login=False, per_resource=True))]
 MAX_UPLOAD = 200 * 1024 * 1024
+# The column types an owner can choose, with their labels (translated on the page).
+COLUMN_TYPE_LABELS = {"string": "text", "integer": "integer", "float": "decimal", "date": "date"}
 
 
 @router.get("/catalog", response_class=HTMLResponse)
@@ -63,6 +65,7 @@ def dataset_page(
             version=dataset.latest,
             release=release,
             is_owner=dataset.owner == user.name,
+            column_types=COLUMN_TYPE_LABELS,
         )
 
 
@@ -161,13 +164,27 @@ async def upload_version(
     )
 
 
+TYPE_FIELD = "type:"
+
+
 @router.post("/datasets/{dataset_id}/policy", dependencies=[CsrfDep])
-def confirm_policy(
+async def confirm_policy(
     request: Request,
     portal: PortalDep,
     user: OwnerDep,
     dataset_id: str,
     policy_yaml: Annotated[str, Form()],
 ) -> RedirectResponse:
-    catalog.confirm_policy(portal, actor=user.name, dataset_id=dataset_id, policy_yaml=policy_yaml)
+    """The policy and, in fields ``type:<column>``, the type of each column in releases."""
+    form = await request.form()
+    types = {
+        k.removeprefix(TYPE_FIELD): str(v) for k, v in form.items() if k.startswith(TYPE_FIELD)
+    }
+    catalog.confirm_policy(
+        portal,
+        actor=user.name,
+        dataset_id=dataset_id,
+        policy_yaml=policy_yaml,
+        column_types=types or None,
+    )
     return RedirectResponse(f"{request.app.state.prefix}/datasets/{dataset_id}", status_code=303)

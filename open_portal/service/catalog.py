@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import desensitize
+from desensitize.tableio import COLUMN_TYPES, check_column_types, infer_column_types
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
 from open_portal.schemas import DatasetMeta
@@ -112,8 +113,10 @@ def _add_version(
     fmt = file_format(file_name)
     with private_copy(content, Path(file_name).suffix.lower()) as path:
         try:
-            rows = desensitize.read_table(path).select(pl.len()).collect().item()
+            frame = desensitize.read_table(path)
+            rows = frame.select(pl.len()).collect().item()
             scan = desensitize.scan_table(path)
+            types = infer_column_types(frame, identifiers={c.name for c in scan.identifiers})
         except desensitize.Error as exc:
             raise InvalidInput(
                 f"{file_name} does not parse: {exc}", zh=f"文件 {file_name} 无法解析：{exc}"
@@ -133,6 +136,7 @@ def _add_version(
         wrapped_key=wrapped,
         scan=scan.to_json(),
         policy_yaml=proposed.to_yaml(),
+        column_types=types,
         uploaded_by=actor,
     )
     dataset.versions.append(version)
@@ -158,9 +162,15 @@ def raw_frame(portal: Portal, version: DatasetVersion) -> pl.LazyFrame:
 
 
 def confirm_policy(
-    portal: Portal, *, actor: str, dataset_id: str, policy_yaml: str
+    portal: Portal,
+    *,
+    actor: str,
+    dataset_id: str,
+    policy_yaml: str,
+    column_types: dict[str, str] | None = None,
 ) -> DatasetVersion:
-    """The owner confirms (or edits) the desensitization policy of the latest version.
+    """The owner confirms (or edits) the desensitization policy of the latest version, and the
+    type of its columns in releases (``None`` keeps the inferred ones).
 
     For an L1 dataset this publishes the desensitized release with its assessment report.
     """
@@ -175,6 +185,8 @@ def confirm_policy(
             desensitize.validate_policy(policy, desensitize.TableScan.from_json(version.scan))
         except desensitize.Error as exc:
             raise InvalidInput(f"policy rejected: {exc}", zh=f"脱敏策略无效：{exc}") from None
+        if column_types is not None:
+            version.column_types = _checked_types(portal, version, column_types)
         version.policy_yaml = policy.to_yaml()
         version.policy_confirmed = True
         record(
@@ -184,6 +196,7 @@ def confirm_policy(
             object=f"dataset:{dataset.id}",
             version=version.number,
             policy_sha256=sha256_hex(version.policy_yaml.encode()),
+            column_types=version.column_types,
         )
         if dataset.level == Level.L1:
             release = build_release(
@@ -199,6 +212,35 @@ def confirm_policy(
                 report_sha256=release.report.get("output_sha256", ""),
             )
     return version
+
+
+def _checked_types(
+    portal: Portal, version: DatasetVersion, wanted: dict[str, str]
+) -> dict[str, str]:
+    """The inferred types with the owner's choices applied, once every value of the raw file is
+    shown to fit them; a column with personal data stays text."""
+    scan = desensitize.TableScan.from_json(version.scan)
+    identifiers = {c.name for c in scan.identifiers}
+    for name, kind in wanted.items():
+        if kind not in COLUMN_TYPES:
+            raise InvalidInput(
+                f"unknown column type {kind!r}; use one of {', '.join(COLUMN_TYPES)}",
+                zh=f"未知的字段类型 {kind}，可选：{', '.join(COLUMN_TYPES)}",
+            )
+        if name in identifiers and kind != "string":
+            raise InvalidInput(
+                f"column {name!r} holds personal data and stays text",
+                zh=f"字段 {name} 含个人信息，只能保留为文本",
+            )
+    types = {**version.column_types, **wanted}
+    with private_copy(raw_bytes(portal, version), f".{version.file_format}") as path:
+        try:
+            check_column_types(desensitize.read_table(path), types)
+        except desensitize.Error as exc:
+            raise InvalidInput(
+                f"column types rejected: {exc}", zh=f"字段类型与数据不符：{exc}"
+            ) from None
+    return types
 
 
 def build_release(
@@ -219,7 +261,9 @@ def build_release(
     out = out_dir / f"{version.dataset_id}.parquet"
     policy = desensitize.Policy.from_yaml(version.policy_yaml)
     with private_copy(raw_bytes(portal, version), f".{version.file_format}") as src:
-        report = desensitize.desensitize_table(src, out, policy=policy, key=key)
+        report = desensitize.desensitize_table(
+            src, out, policy=policy, key=key, column_types=version.column_types
+        )
     release = Release(
         version_id=version.id,
         grant_id=grant_id,

@@ -157,3 +157,42 @@ def test_gil_handover_is_prompt_only_while_pseudonyms_run_beside_redaction() -> 
     assert inside < before
     assert seen == [inside] * 8
     assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (["17", " 30", "", None, "-4", "+5"], "integer"),
+        (["1.5", "2", "3e2", "-0.25", ".5"], "float"),
+        (["2024-05-17", "2024/05/18", ""], "date"),
+        (["007", "12"], "string"),  # a leading zero: a code
+        (["0", "10"], "integer"),
+        (["01.5", "2"], "string"),
+        (["1234567890123456", "1"], "string"),  # 16 digits: an identifier, not a count
+        (["123456789012345", "1"], "integer"),
+        (["2024-02-30", "2024-02-01"], "string"),  # no such day
+        (["2024-5-17"], "string"),
+        (["1", "a"], "string"),
+        (["", None], "string"),
+        (["NaN", "inf"], "string"),
+    ],
+)
+def test_column_types_are_inferred_from_every_value(values: list[str | None], kind: str) -> None:
+    from desensitize.tableio import column_type_casts, infer_column_types
+
+    frame = pl.LazyFrame({"v": values}, schema={"v": pl.String})
+    assert infer_column_types(frame) == {"v": kind}
+    typed = frame.with_columns(column_type_casts({"v": kind}, frame.collect_schema())).collect()
+    if kind != "string":  # an empty cell is a missing value
+        assert typed.get_column("v").null_count() == sum(1 for v in values if not (v or "").strip())
+
+
+@pytest.mark.parametrize(
+    "name", ["user_id", "ID", "zip", "phone_no", "区域代码", "邮编", "身份证号", "order-code"]
+)
+def test_columns_named_like_identifiers_stay_text(name: str) -> None:
+    from desensitize.tableio import infer_column_types
+
+    frame = pl.LazyFrame({name: ["1", "2", "3"], "count": ["1", "2", "3"]})
+    assert infer_column_types(frame) == {name: "string", "count": "integer"}
+    assert infer_column_types(frame, identifiers={"count"}) == {name: "string", "count": "string"}
