@@ -18,9 +18,17 @@ from unit.exports.export_helpers import PERSONAL, SAFE_TABLE, make_grant, outbox
 from audit import verify_evidence
 from audit.exceptions import VerificationError
 from open_portal.exceptions import Forbidden, InvalidTransition
-from open_portal.models import ExportRequest, ExportStatus, Grant, GrantDestruction, GrantStatus
+from open_portal.models import (
+    ExportFile,
+    ExportRequest,
+    ExportStatus,
+    Grant,
+    GrantDestruction,
+    GrantStatus,
+)
 from open_portal.service import destruction, exports, grants
 from open_portal.service.context import Portal
+from open_portal.service.exports import holding
 from policies import AccessDenied
 
 PDS = str(Path(sys.executable).parent / "pds")
@@ -93,8 +101,11 @@ def test_destroy_after_the_holder_ends_the_grant(portal: Portal, tmp_path: Path)
     assert leftover.exists()
     sealed.parent.mkdir(parents=True)
     sealed.write_bytes(leftover.read_bytes())
-    with pytest.raises(Forbidden):
-        exports.file_content(portal, actor="researcher", request_id=1, file_id=1)
+    with portal.sessions() as session:
+        held = session.get(ExportFile, 1)
+        assert held is not None
+        with pytest.raises(Forbidden, match="erased"):
+            holding.unseal(portal, grant, held)
 
     event = verify_evidence(bundle, portal.audit.vkey())
     assert (event.type, event.subject, event.actor) == (

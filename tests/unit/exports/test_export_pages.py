@@ -14,7 +14,7 @@ from jupyterhub.services.auth import HubOAuth
 
 from open_portal.app import create_app
 from open_portal.auth import HubSSO, Signer
-from open_portal.routes.exports import notebook_html, render_preview
+from open_portal.previews import notebook_html, render_preview
 
 PREFIX = "/services/portal"
 PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
