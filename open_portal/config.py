@@ -53,7 +53,12 @@ class PortalSettings(BaseSettings):
         description="Secret that signs portal cookies; generated into the data dir in demo mode.",
     )
     public_url: str = Field(
-        "", description="The address users open, e.g. https://data.example.gov.cn."
+        "",
+        description=(
+            "The address users open: the origin of the hub and the portal, without a path "
+            "(e.g. https://data.example.gov.cn); https and required outside demo mode. "
+            "Empty: http://127.0.0.1:<PDS_PORT>."
+        ),
     )
     audit_origin: str = Field(
         "pds.local/audit", description="Origin line of the signed audit checkpoints."

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from jupyterhub.utils import subdomain_hook_idna
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -65,6 +70,15 @@ class HubSettings(PortalSettings):
     idle_timeout: int = Field(
         3600, ge=60, description="Seconds before an idle workspace is stopped."
     )
+    workspace_host: str = Field(
+        "",
+        description=(
+            "Domain under which every user's workspaces get an origin of their own, "
+            "`<user>.<domain>` on the public scheme and port (wildcard DNS and certificate, "
+            "e.g. `ws.example-usercontent.cn`). Empty: `localhost` in demo mode; required "
+            "outside it. Must not be the portal's host, nor a parent or a subdomain of it."
+        ),
+    )
 
     @model_validator(mode="after")
     def _hub_ports_follow_the_public_port(self) -> HubSettings:
@@ -80,6 +94,82 @@ class HubSettings(PortalSettings):
             "PDS_PROXY_API_PORT": self.proxy_api_port,
             "PDS_PORTAL_PORT": self.portal_port,
         }
+
+
+DOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+
+
+@dataclass(frozen=True)
+class Origins:
+    """Where the browser meets the platform: hub and portal on one origin, workspaces elsewhere.
+
+    ``public`` is the hub's and the portal's origin (``scheme://host[:port]``); each user's
+    workspaces are served at ``scheme://<user>.<workspace_domain>[:port]``, so nothing a
+    workspace serves runs with the portal's or the hub's cookies.
+    """
+
+    public: str
+    workspace_domain: str
+
+    @property
+    def public_host(self) -> str:
+        return urlsplit(self.public).hostname or ""
+
+    @property
+    def https(self) -> bool:
+        return self.public.startswith("https://")
+
+    @property
+    def workspace_pattern(self) -> str:
+        """What a workspace origin looks like, for people: ``http://<user>.localhost:8000``."""
+        return self.workspace_origin("user").replace("://user.", "://<user>.", 1)
+
+    def workspace_origin(self, user: str) -> str:
+        """The origin of ``user``'s workspaces, as the hub routes them."""
+        parts = urlsplit(self.public)
+        host = subdomain_hook_idna(user, self.workspace_domain, "user")
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}"
+
+    def subdomain_hook(self) -> Callable[[str, str, str], str]:
+        """JupyterHub's ``subdomain_hook``: users under the workspace domain, services (the
+        portal) on the hub's own host."""
+        workspace_domain = self.workspace_domain
+
+        def hook(name: str, domain: str, kind: str) -> str:
+            if kind == "user":
+                return subdomain_hook_idna(name, workspace_domain, "user")
+            return domain
+
+        return hook
+
+
+def origins(settings: HubSettings) -> Origins:
+    """The public origin and the workspace domain; refuses a layout where they could meet."""
+    public = settings.public_url.strip().rstrip("/") or f"http://127.0.0.1:{settings.port}"
+    parts = urlsplit(public)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+        raise ConfigurationError(
+            f"PDS_PUBLIC_URL must be http(s)://host[:port] without a path, not {public!r}"
+        )
+    domain = settings.workspace_host.strip().lower().rstrip(".")
+    if not domain:
+        if not settings.demo:
+            raise ConfigurationError(
+                "PDS_WORKSPACE_HOST is not set: workspaces need a domain of their own "
+                "(wildcard DNS *.<domain>), apart from the portal's host"
+            )
+        domain = "localhost"
+    if not DOMAIN.fullmatch(domain):
+        raise ConfigurationError(f"PDS_WORKSPACE_HOST must be a domain name, not {domain!r}")
+    host = parts.hostname.lower()
+    if domain == host or domain.endswith("." + host) or host.endswith("." + domain):
+        raise ConfigurationError(
+            f"PDS_WORKSPACE_HOST {domain!r} must not be the portal's host {host!r}, nor a "
+            "parent or a subdomain of it: a workspace could then receive or set the portal's "
+            "and the hub's cookies, or be named like the portal's host"
+        )
+    return Origins(public=f"{parts.scheme}://{parts.netloc.lower()}", workspace_domain=domain)
 
 
 def proxy_command() -> list[str]:
@@ -105,6 +195,10 @@ def check_production(settings: HubSettings) -> OIDCSettings:
         problems.append("JUPYTERHUB_CRYPT_KEY is not set")
     if not os.environ.get("JPY_COOKIE_SECRET"):
         problems.append("JPY_COOKIE_SECRET (the hub's cookie secret) is not set")
+    if not settings.public_url.startswith("https://"):
+        problems.append("PDS_PUBLIC_URL must be the https:// address users open")
+    if not settings.workspace_host:
+        problems.append("PDS_WORKSPACE_HOST (the workspaces' own domain) is not set")
     problems += [f"{name} is not set" for name in oidc.missing()]
     if problems:
         raise ConfigurationError("refusing to start outside demo mode: " + "; ".join(problems))
@@ -158,6 +252,7 @@ def configure(c: Any) -> None:
         c.GenericOAuthenticator.scope = oidc.scope
         c.GenericOAuthenticator.allow_all = True  # what each user may do is the Casbin policy's
 
+    configure_origins(c, origins(settings))
     configure_spawner(c, settings)
 
     culler, culler_role = idle_culler_service(timeout=settings.idle_timeout, every=300)
@@ -194,6 +289,18 @@ def configure(c: Any) -> None:
         culler_role,
         {"name": "user", "scopes": ["self", "access:services!service=portal"]},
     ]
+
+
+def configure_origins(c: Any, where: Origins) -> None:
+    """User servers on their own origins (``subdomain_host``); the hub and the portal answer only
+    on the public host, so no hub page (its login form, its API with the hub's cookie) is ever
+    served from a workspace's origin. Hub and portal cookies are host-only."""
+    c.JupyterHub.public_url = where.public + "/"
+    c.JupyterHub.subdomain_host = where.public
+    c.JupyterHub.subdomain_hook = where.subdomain_hook()
+    c.JupyterHub.hub_routespec = f"{where.public_host}/"
+    # __Host- cookies cannot be set for a parent domain by anyone (needs https)
+    c.JupyterHub.cookie_host_prefix_enabled = where.https
 
 
 def configure_spawner(c: Any, settings: HubSettings) -> None:

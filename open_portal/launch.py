@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from open_portal.exceptions import Error
-from open_portal.hub import DEMO_NAMES, ROOT, HubSettings, check_production
+from open_portal.hub import DEMO_NAMES, ROOT, HubSettings, Origins, check_production, origins
 
 
 def prepare(settings: HubSettings) -> str | None:
@@ -50,12 +50,12 @@ def prepare(settings: HubSettings) -> str | None:
     return password
 
 
-def banner(settings: HubSettings, password: str | None) -> str:
-    url = settings.public_url or f"http://127.0.0.1:{settings.port}"
+def banner(settings: HubSettings, password: str | None, where: Origins) -> str:
     lines = [
         "",
         "  Public Data Sandbox 公共数据沙箱",
-        f"  open / 打开:  {url}/services/portal/",
+        f"  open / 打开:  {where.public}/services/portal/",
+        f"  workspaces / 工作区:  {where.workspace_pattern}/user/<user>/<grant>/",
         f"  data / 数据:  {settings.data_dir}",
     ]
     if password is not None:
@@ -156,6 +156,7 @@ def main() -> None:
         check_ports(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         password = prepare(settings)
+        where = origins(settings)
     except Error as exc:
         print(f"pds: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -163,7 +164,7 @@ def main() -> None:
         first = str(exc).splitlines()
         print(f"pds: error: invalid setting: {' '.join(first[:3])}", file=sys.stderr)
         raise SystemExit(2) from None
-    print(banner(settings, password), flush=True)
+    print(banner(settings, password, where), flush=True)
     # The hub's working directory holds only its own files: no directory there may shadow a
     # package name (the data directory has an ``audit`` folder, for one).
     workdir = settings.data_dir / "hub"

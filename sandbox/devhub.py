@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -105,8 +106,11 @@ class DevHub:
         raise Error(f"{user}/{name} did not stop")
 
     def server_url(self, user: str, name: str) -> str:
-        """Public URL (through the proxy) of the named server."""
-        return f"{self.public_url}/user/{user}/{name}/"
+        """Public URL (through the proxy) of the named server: on an origin of its own when the
+        hub puts user servers on subdomains (``subdomain_host``)."""
+        server = self.server(user, name)
+        url = str(server["url"]) if server else f"/user/{user}/{name}/"
+        return url if "://" in url else self.public_url + url
 
     def run_code(self, user: str, name: str, code: str, timeout: float = 120) -> str:
         """Execute ``code`` in a new kernel of the server (through the proxy); return its output.
@@ -120,8 +124,8 @@ class DevHub:
         from tornado.websocket import websocket_connect
 
         token = self.user_token(user)
-        headers = {"Authorization": f"token {token}"}
-        base = self.server_url(user, name)
+        base, host = loopback(self.server_url(user, name))
+        headers = {"Authorization": f"token {token}", **host}
         async with httpx.AsyncClient(headers=headers, timeout=timeout) as http:
             r = await http.post(base + "api/kernels", json={"name": "python3"})
             r.raise_for_status()
@@ -167,6 +171,20 @@ class DevHub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def loopback(url: str) -> tuple[str, dict[str, str]]:
+    """Where to connect for ``url``, and the Host header to send.
+
+    Browsers resolve every name under ``localhost`` to loopback (the demo's workspace origins,
+    ``<user>.localhost``); the system resolver may not, so connect to 127.0.0.1 and name the
+    host in the header.
+    """
+    parts = urlsplit(url)
+    if parts.hostname and parts.hostname.endswith(".localhost"):
+        netloc = "127.0.0.1" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc}
+    return url, {}
 
 
 def _execute_request(msg_id: str, code: str) -> dict[str, Any]:

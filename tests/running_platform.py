@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from sandbox.devhub import loopback
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "demo-password-for-tests"
 CHROMIUM = "/usr/bin/chromium"
@@ -48,6 +50,23 @@ class RunningHub:
     @property
     def portal(self) -> str:
         return f"{self.url}/services/portal"
+
+    def workspace_origin(self, user: str) -> str:
+        """The origin of ``user``'s workspaces: ``http://<user>.localhost:<port>`` (demo mode)."""
+        return self.url.replace("://127.0.0.1:", f"://{user}.localhost:", 1)
+
+    def workspace_url(self, user: str, grant_id: str, token: str) -> str:
+        """The public URL of a running workspace, as the hub reports it."""
+        server = self.server(user, grant_id, token)
+        if not server:
+            raise RuntimeError(f"{user}/{grant_id} is not running")
+        return str(server["url"])
+
+    def workspace_client(self, user: str, grant_id: str, token: str) -> httpx.Client:
+        """An HTTP client of a running workspace on its own origin (through the proxy)."""
+        base, host = loopback(self.workspace_url(user, grant_id, token))
+        headers = {"Authorization": f"token {token}", **host}
+        return httpx.Client(base_url=base, headers=headers, timeout=60)
 
     def token(self, user: str, password: str = PASSWORD) -> str:
         """A hub API token of ``user``, requested with the user's password."""

@@ -41,6 +41,9 @@ def launch(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"PDS_DEMO": "false", "PDS_DEMO_PASSWORD": "x"}, "refusing to start outside demo mode"),
         ({"PDS_DEMO": "false"}, "PDS_COOKIE_SECRET"),
         ({"PDS_DEMO_PASSWORD": "short"}, "at least 8 characters"),
+        ({"PDS_WORKSPACE_HOST": "127.0.0.1"}, "must not be the portal's host"),
+        ({"PDS_WORKSPACE_HOST": "https://ws.example.net"}, "must be a domain name"),
+        ({"PDS_PUBLIC_URL": "http://localhost:8000"}, "must not be the portal's host"),
     ],
 )
 def test_bad_settings(tmp_path: Path, env: dict[str, str], says: str) -> None:
@@ -64,6 +67,8 @@ def test_production_mode_names_every_missing_secret(tmp_path: Path) -> None:
         "JUPYTERHUB_CRYPT_KEY",
         "PDS_OIDC_CLIENT_ID",
         "PDS_OIDC_TOKEN_URL",
+        "PDS_PUBLIC_URL",
+        "PDS_WORKSPACE_HOST",
     ):
         assert name in line
 
