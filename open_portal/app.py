@@ -24,7 +24,7 @@ from open_portal.config import PortalSettings, get_settings
 from open_portal.exceptions import ConfigurationError, Error
 from open_portal.models import Grant
 from open_portal.routes import ROUTERS
-from open_portal.service import destruction, grants
+from open_portal.service import destruction, grants, harvest
 from open_portal.service.context import Portal, open_portal
 from open_portal.vault import write_private
 from open_portal.web import LoginRequired, language, render
@@ -135,6 +135,10 @@ async def _expire_periodically(portal: Portal) -> None:
             await asyncio.to_thread(destruction.destroy_expired, portal)
         except Exception:  # keep the loop alive; the failure is logged
             log.exception("expiring grants failed")
+        try:
+            await asyncio.to_thread(harvest.harvest_due, portal)
+        except Exception:
+            log.exception("harvesting due sources failed")
         await asyncio.sleep(EXPIRY_INTERVAL)
 
 

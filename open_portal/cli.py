@@ -49,3 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except user_error_types() as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

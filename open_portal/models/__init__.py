@@ -31,6 +31,12 @@ from open_portal.models.exports import (
     Vote,
 )
 from open_portal.models.grants import Grant, GrantDataset, GrantMember, GrantStatus
+from open_portal.models.harvest import (
+    HarvestedDataset,
+    HarvestSource,
+    HarvestStatus,
+    SourceKind,
+)
 from open_portal.models.users import Notification, User
 
 __all__ = [
@@ -56,11 +62,15 @@ __all__ = [
     "GrantDestruction",
     "GrantMember",
     "GrantStatus",
+    "HarvestSource",
+    "HarvestStatus",
+    "HarvestedDataset",
     "Level",
     "Notification",
     "OpenClass",
     "Release",
     "ReviewerRole",
+    "SourceKind",
     "User",
     "Visibility",
     "Vote",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from open_portal.auth import Identity
-from open_portal.models import User
+from open_portal.models import SourceKind, User
+from open_portal.service import harvest
 from open_portal.service import users as service
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
@@ -50,3 +51,44 @@ def change_role(
         add=action == "add",
     )
     return RedirectResponse(f"{request.app.state.prefix}/admin", status_code=303)
+
+
+@router.get("/admin/harvest", response_class=HTMLResponse)
+def harvest_page(request: Request, portal: PortalDep, user: AdminDep) -> HTMLResponse:
+    """Registered catalogs (一本账 sources), their last harvest and why it failed."""
+    with portal.sessions() as session:
+        sources = harvest.list_sources(portal, session, actor=user.name)
+        return render(request, "harvest.html", sources=sources, kinds=[k.value for k in SourceKind])
+
+
+@router.post("/admin/harvest", dependencies=[CsrfDep])
+def register_source(
+    request: Request,
+    portal: PortalDep,
+    user: AdminDep,
+    url: Annotated[str, Form(max_length=512)],
+    title: Annotated[str, Form(max_length=256)],
+    kind: Annotated[str, Form(max_length=8)] = "dcat",
+    interval_minutes: Annotated[int, Form(ge=5, le=43200)] = 60,
+) -> RedirectResponse:
+    source = harvest.register_source(
+        portal,
+        actor=user.name,
+        url=url,
+        kind=kind,
+        title=title,
+        interval_minutes=interval_minutes,
+    )
+    harvest.harvest(portal, actor=user.name, source_id=source.id)
+    return RedirectResponse(f"{request.app.state.prefix}/admin/harvest", status_code=303)
+
+
+@router.post("/admin/harvest/{source_id}/run", dependencies=[CsrfDep])
+def run_harvest(
+    request: Request,
+    portal: PortalDep,
+    user: AdminDep,
+    source_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> RedirectResponse:
+    harvest.harvest(portal, actor=user.name, source_id=source_id)
+    return RedirectResponse(f"{request.app.state.prefix}/admin/harvest", status_code=303)

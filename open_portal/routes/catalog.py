@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
 from open_portal.models import Level
 from open_portal.schemas import DatasetMeta
-from open_portal.service import catalog
+from open_portal.service import catalog, harvest
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
 router = APIRouter()
@@ -32,6 +33,7 @@ def catalog_page(
     theme: str = "",
     level: str = "",
     open_class: str = "",
+    source: str = "",
     start: int = 0,
 ) -> HTMLResponse:
     filters = {
@@ -48,7 +50,21 @@ def catalog_page(
         result = catalog.search(
             portal, session, actor=user.name, q=q, filters=filters, start=max(start, 0)
         )
-        return render(request, "catalog.html", result=result, q=q, filters=filters)
+        # datasets of other platforms (一本账): metadata with a link back, never data
+        harvested = [] if filters else harvest.search(session, q=q)
+        sources = Counter((d.source_id, d.source.title) for d in harvested)
+        if source:
+            harvested = [d for d in harvested if str(d.source_id) == source]
+        return render(
+            request,
+            "catalog.html",
+            result=result,
+            q=q,
+            filters=filters,
+            harvested=harvested[:100],
+            harvested_total=len(harvested),
+            sources=sources.most_common(),
+        )
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)

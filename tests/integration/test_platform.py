@@ -12,7 +12,7 @@ import ckanapi
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page
-from running_platform import PASSWORD, ROOT, RunningHub
+from running_platform import PASSWORD, ROOT, RunningHub, running_hub
 
 pytestmark = pytest.mark.integration
 
@@ -134,3 +134,41 @@ def test_ckanapi_reads_the_running_platform(hub: RunningHub, get_only: bool) -> 
         remote.action.package_show(id="traffic-violations")
     turtle = httpx.get(f"{hub.portal}/dcat/catalog.ttl", timeout=30)
     assert turtle.status_code == 200 and "dcat:Catalog" in turtle.text
+
+
+def test_a_second_deployment_is_harvested_and_searchable(hub: RunningHub, tmp_path: Path) -> None:
+    """一本账: a city platform's catalog is harvested into this one, with links back."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PDS_")}
+    env["PDS_DATA_DIR"] = str(hub.data_dir)
+
+    def harvest(url: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "open_portal.cli",
+                "catalog",
+                "harvest",
+                url,
+                "--actor",
+                "admin",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    with running_hub(tmp_path / "city" / "var") as city:
+        url = f"{city.portal}/dcat/catalog.ttl"
+        first = harvest(url)
+        assert first.returncode == 0, first.stderr
+        page = httpx.get(f"{hub.portal}/catalog", params={"q": "热线"}, timeout=30).text
+        assert f'href="{city.portal}/datasets/hotline-tickets"' in page
+        assert harvest(url).returncode == 0
+    # the city platform is gone: the harvest fails, and the catalog keeps what it had
+    down = harvest(url)
+    assert down.returncode == 2 and "failed" in down.stderr
+    page = httpx.get(f"{hub.portal}/catalog", params={"q": "热线"}, timeout=30).text
+    assert f'href="{city.portal}/datasets/hotline-tickets"' in page

@@ -7,9 +7,6 @@ output is validated with pySHACL against the official DCAT-AP 3.0.1 shapes.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +14,13 @@ from pathlib import Path
 import ckanapi
 import httpx
 import pytest
-import uvicorn
 from factories import add_dataset, portal_at
-from jupyterhub.services.auth import HubOAuth
 from pyshacl import validate
 from rdflib import Graph, Literal
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH
+from served import portal_app, served
 
 from open_portal import demo
-from open_portal.app import create_app
-from open_portal.auth import HubSSO, Signer
 from open_portal.models import Level
 
 PREFIX = "/services/portal"
@@ -34,39 +28,15 @@ SHAPES = Path(__file__).resolve().parents[2] / "data" / "dcat-ap-3.0.1"
 PUBLIC = {"enterprise-registrations", "hotline-tickets", "social-insurance-payments"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo catalog (plus a draft-free L4 dataset) on a real HTTP server."""
+    """The demo catalog (plus an L4 dataset) on a real HTTP server."""
     tmp = tmp_path_factory.mktemp("ckan")
     with portal_at(tmp / "data", f"sqlite:///{tmp / 'p.sqlite'}") as portal:
         demo.ensure_demo_data(portal)
         add_dataset(portal, "secret-l4", Level.L4, publisher="traffic")
-        hub_auth = HubOAuth(
-            api_token="not-used",
-            oauth_client_id="service-portal",
-            api_url="http://127.0.0.1:9/hub/api",
-        )
-        app = create_app(portal, HubSSO(hub_auth, Signer(b"s" * 32), PREFIX + "/"), prefix=PREFIX)
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}{PREFIX}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with served(portal_app(portal, PREFIX)) as url:
+            yield url + PREFIX
 
 
 @pytest.fixture(params=["post", "get_only"])
