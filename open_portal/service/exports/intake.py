@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 
 from open_portal.checks import Limits, run_checks
-from open_portal.checks.pseudonyms import grant_pseudonyms
+from open_portal.checks.pseudonyms import grant_pseudonyms, pseudonyms_in_tables
 from open_portal.models import ExportFile, Grant
 from open_portal.service.context import Portal
 from open_portal.service.exports import holding
 from open_portal.service.exports.outbox import outbox_of, read_outbox_file
+from open_portal.vault import Vault
 
 
 def limits(grant: Grant) -> Limits:
@@ -30,5 +31,17 @@ def take(portal: Portal, grant: Grant, file: ExportFile, pseudonyms: set[str]) -
 
 
 def release_pseudonyms(portal: Portal, grant: Grant) -> set[str]:
-    """The pseudonyms in the grant's release, looked for in every file taken."""
-    return grant_pseudonyms(portal.settings.releases_dir / "grants" / grant.id)
+    """The pseudonyms in the grant's release, looked for in every file taken.
+
+    Read from the release at rest (sealed under the grant's key, always there once prepared) and
+    from the copy the workspace mounts, wherever ``open_portal.workspaces`` lays them out.
+    """
+    from open_portal.workspaces import release_dir, sealed_dir
+
+    found = grant_pseudonyms(release_dir(portal, grant.id))
+    sealed = sealed_dir(portal, grant.id)
+    if grant.wrapped_key is not None and sealed.is_dir():
+        vault = Vault(sealed, portal.vault.master_key)
+        tables = [vault.open(p.name, grant.wrapped_key) for p in sorted(sealed.glob("*.parquet"))]
+        found |= pseudonyms_in_tables(tables)
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -233,3 +234,28 @@ def test_many_failing_cells_are_counted_and_some_listed() -> None:
     table = "区,人数\n" + "".join(f"区{i},{i % 9 + 1}\n" for i in range(30))
     found = failing("t.csv", table.encode())["disclosure.min_cell_count"]
     assert found["failing"] == 30 and len(found["cells"]) == 20  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        lambda p: p.upper(),  # another letter case
+        lambda p: p[:12],  # cut to the shortest prefix that still names a record
+        lambda p: p[:16].upper() + "…",
+        lambda p: "ID" + p + "ff00",  # run together with other hex digits
+        lambda p: p[:12] + p[:12].upper(),
+    ],
+)
+def test_pseudonyms_are_found_in_any_case_and_cut_short(shown: Callable[[str], str]) -> None:
+    key = bytes(range(32))
+    known = {pseudonymize(f"33010619900101{i:04d}", key) for i in range(30)}
+    text = "caller\n" + "\n".join(shown(p) for p in sorted(known)) + "\n"
+    assert failing("t.csv", text.encode(), pseudonyms=known)["pseudonyms"]["count"] == 30
+
+
+def test_a_shorter_prefix_or_another_grant_is_not_flagged() -> None:
+    key = bytes(range(32))
+    known = {pseudonymize(f"33010619900101{i:04d}", key) for i in range(30)}
+    short = "\n".join(p[:11] for p in sorted(known))
+    other = "\n".join(pseudonymize(f"33010619900101{i:04d}", bytes(32)) for i in range(30))
+    assert "pseudonyms" not in failing("t.txt", f"{short}\n{other}\n".encode(), pseudonyms=known)

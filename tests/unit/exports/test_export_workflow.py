@@ -4,6 +4,7 @@ databases; what is reviewed is the copy taken at request time."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from pathlib import Path
 
@@ -453,3 +454,39 @@ def test_files_in_subdirectories(portal: Portal, tmp_path: Path) -> None:
         assert request is not None
         assert request.files[0].name == "figures/fig1.svg" and request.files[0].kind == "svg"
         assert all(c["passed"] for c in request.files[0].checks)
+
+
+@pytest.mark.parametrize("layout", ["sealed", "plain"])
+def test_pseudonyms_of_the_release_where_the_workspace_gets_it(
+    portal: Portal, tmp_path: Path, layout: str
+) -> None:
+    """The release as ``open_portal.workspaces`` lays it out: sealed at rest, plain when mounted."""
+    import polars as pl
+
+    from desensitize import pseudonymize
+    from open_portal.models import Grant
+    from open_portal.vault import Vault
+    from open_portal.workspaces import release_dir, sealed_dir
+
+    grant_id = make_grant(portal)
+    with portal.sessions() as session:
+        grant = session.get(Grant, grant_id)
+        assert grant is not None and grant.wrapped_key is not None
+        key, wrapped = portal.vault.unwrap(grant.wrapped_key), grant.wrapped_key
+    pseudonyms = [pseudonymize(f"3301061990010{i:05d}", key) for i in range(40)]
+    table = io.BytesIO()
+    pl.DataFrame({"caller": pseudonyms, "n": list(range(40))}).write_parquet(table)
+    if layout == "sealed":
+        Vault(sealed_dir(portal, grant_id), portal.vault.master_key).seal(
+            "tickets.parquet", table.getvalue(), wrapped
+        )
+    else:
+        release_dir(portal, grant_id).mkdir(parents=True)
+        (release_dir(portal, grant_id) / "tickets.parquet").write_bytes(table.getvalue())
+    copied = "caller\n" + "\n".join(p.upper()[:14] for p in pseudonyms[:30]) + "\n"
+    rid = requested(portal, tmp_path, grant_id, {"ids.csv": copied})
+    with portal.sessions() as session:
+        request = session.get(ExportRequest, rid)
+        assert request is not None
+        (check,) = [c for c in request.files[0].checks if c["check"] == "pseudonyms"]
+    assert check["passed"] is False and check["details"]["count"] == 30
