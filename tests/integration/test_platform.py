@@ -172,3 +172,22 @@ def test_a_second_deployment_is_harvested_and_searchable(hub: RunningHub, tmp_pa
     assert down.returncode == 2 and "failed" in down.stderr
     page = httpx.get(f"{hub.portal}/catalog", params={"q": "热线"}, timeout=30).text
     assert f'href="{city.portal}/datasets/hotline-tickets"' in page
+
+
+def test_admin_registers_a_source_in_the_browser_and_sees_why_it_failed(
+    hub: RunningHub, browser: Browser
+) -> None:
+    page = browser.new_context(locale="zh-CN").new_page()
+    login(page, hub, "admin")
+    page.goto(f"{hub.portal}/admin")
+    page.click("#harvest-link")
+    page.wait_for_selector("#register-source")
+    page.fill("input[name=title]", "停用的县级平台")
+    page.fill("input[name=url]", "http://127.0.0.1:9/dcat/catalog.ttl")
+    page.click("#register-source button")
+    page.wait_for_selector("#sources tr.status-failed")
+    row = page.locator("#sources tr.status-failed").inner_text()
+    assert "停用的县级平台" in row and "采集失败" in row and "无法连接来源" in row
+    page.goto(f"{hub.portal}/admin/harvest?lang=en")
+    assert "harvest failed" in page.locator("#sources").inner_text()
+    page.context.close()
