@@ -155,6 +155,7 @@ def desensitize_table(
     key: bytes,
     level: str = "L2",
     column_types: dict[str, str] | None = None,
+    text_spans: pl.DataFrame | None = None,
 ) -> ReleaseReport:
     """Desensitize the table in ``source`` into ``out`` (Parquet or CSV by its extension).
 
@@ -162,7 +163,9 @@ def desensitize_table(
     when none is given). The output and its report (``<out>.report.json``) appear only when both
     are complete. Files larger than memory stream through in batches. ``column_types`` (see
     :func:`desensitize.tableio.infer_column_types`) gives the columns the policy keeps as they are
-    their type in the output; the others stay text.
+    their type in the output; the others stay text. ``text_spans`` are spans kept for the free
+    text of this very table (see :mod:`desensitize.spancache`): the columns they cover are
+    redacted from them, without running the detector.
     """
     source, out = Path(source), check_output(Path(out))
     check_key(key)
@@ -181,12 +184,12 @@ def desensitize_table(
             sizes = _quasi_class_sizes(frame, policy, scan, quasi, key=key)
             rows_in = int(sizes.get_column(sizes.columns[-1]).sum())
         count, bar = _progress(rows_in)
-        function, changed = python_actions(policy, scan, key=key)
+        function, changed = python_actions(policy, scan, key=key, spans=text_spans)
         schema = frame.collect_schema()
         out_schema = pl.Schema({n: (pl.String if n in changed else t) for n, t in schema.items()})
 
-        def per_batch(batch: pl.DataFrame) -> pl.DataFrame:
-            return count(function(batch) if function else batch)
+        def per_batch(batch: pl.DataFrame, first_row: int) -> pl.DataFrame:
+            return count(function(batch, first_row) if function else batch)
 
         batches = transformed_source(source, per_batch, out_schema)
         result = apply_policy(batches, policy, scan, key=key, python_done=True)

@@ -108,17 +108,20 @@ def table_batches(path: Path) -> Iterator[pl.DataFrame]:
 
 
 def transformed_source(
-    path: Path, transform: Callable[[pl.DataFrame], pl.DataFrame], schema: pl.Schema
+    path: Path, transform: Callable[[pl.DataFrame, int], pl.DataFrame], schema: pl.Schema
 ) -> pl.LazyFrame:
-    """The table in ``path`` with ``transform`` applied to each batch as it is read: the work is
-    pulled by the engine batch by batch, so nothing piles up between reading and writing."""
+    """The table in ``path`` with ``transform`` applied to each batch (and the table row the
+    batch starts at) as it is read: the work is pulled by the engine batch by batch, so nothing
+    piles up between reading and writing."""
 
     def source(
         with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, _: int | None
     ) -> Iterator[pl.DataFrame]:
         left = n_rows
+        first_row = 0
         for batch in table_batches(path):
-            frame = transform(batch)
+            frame = transform(batch, first_row)
+            first_row += batch.height
             if with_columns:
                 frame = frame.select(with_columns)
             if predicate is not None:

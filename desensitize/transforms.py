@@ -18,6 +18,7 @@ from desensitize.policy import Action, ColumnRule, Policy
 from desensitize.pseudonym import pseudonymize_series
 from desensitize.recognizers.cn.address import ADMIN_PREFIX
 from desensitize.scan import TableScan
+from desensitize.spancache import redact_with_spans, split_by_column
 
 
 def mask(frame: pl.LazyFrame, column: str, *, keep_first: int, keep_last: int) -> pl.LazyFrame:
@@ -126,31 +127,57 @@ def prompt_gil_handover() -> Iterator[None]:
                 sys.setswitchinterval(_handover_before)
 
 
-def _per_batch(
-    batch: pl.DataFrame, *, redact: list[str], pseudonyms: dict[str, str | None], key: bytes
+def _redacted(
+    batch: pl.DataFrame, redact: list[str], kept: dict[str, pl.DataFrame], first_row: int
 ) -> pl.DataFrame:
-    """The actions that run Python code, on one batch: the pseudonyms (Python, holding the GIL)
-    are computed in a second thread while the redaction (mostly polars, releasing it) runs."""
+    """``batch`` with the free text of ``redact`` redacted: from the kept spans of a column where
+    there are some (see :mod:`desensitize.spancache`), else by the vectorised rules."""
+    found = [c for c in redact if c not in kept]
+    redacted = vectorized.redact_columns(batch, found) if found else batch
+    return redacted.with_columns(
+        redact_with_spans(batch.get_column(c), kept[c], first_row) for c in redact if c in kept
+    )
+
+
+def _per_batch(
+    batch: pl.DataFrame,
+    first_row: int = 0,
+    *,
+    redact: list[str],
+    kept: dict[str, pl.DataFrame],
+    pseudonyms: dict[str, str | None],
+    key: bytes,
+) -> pl.DataFrame:
+    """The actions that run Python code, on one batch (rows ``first_row`` on of the table): the
+    pseudonyms (Python, holding the GIL) are computed in a second thread while the redaction
+    (mostly polars, releasing it) runs."""
     if not pseudonyms:
-        return vectorized.redact_columns(batch, redact)
+        return _redacted(batch, redact, kept, first_row)
     with prompt_gil_handover(), ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(_pseudonym_columns, batch, pseudonyms, key)
-        redacted = vectorized.redact_columns(batch, redact)
+        redacted = _redacted(batch, redact, kept, first_row)
         return redacted.with_columns(pending.result())
 
 
 def python_actions(
-    policy: Policy, scan: TableScan, *, key: bytes
-) -> tuple[Callable[[pl.DataFrame], pl.DataFrame] | None, set[str]]:
+    policy: Policy, scan: TableScan, *, key: bytes, spans: pl.DataFrame | None = None
+) -> tuple[Callable[..., pl.DataFrame] | None, set[str]]:
     """The per-batch function for the actions that run Python code (``redact`` and
-    ``pseudonymize``), and the columns it changes; ``None`` if the policy has none."""
+    ``pseudonymize``), and the columns it changes; ``None`` if the policy has none.
+
+    The function takes a batch and the table row it starts at; ``spans`` are spans kept for the
+    table's free text (see :mod:`desensitize.spancache`), replaced instead of detected anew.
+    """
     redact = [n for n, r in policy.columns.items() if r.action == Action.REDACT]
     pseudonyms = {
         n: _entity(scan, n) for n, r in policy.columns.items() if r.action == Action.PSEUDONYMIZE
     }
     if not redact and not pseudonyms:
         return None, set()
-    function = functools.partial(_per_batch, redact=redact, pseudonyms=pseudonyms, key=key)
+    kept = split_by_column(spans) if spans is not None else {}
+    function = functools.partial(
+        _per_batch, redact=redact, kept=kept, pseudonyms=pseudonyms, key=key
+    )
     return function, set(redact) | set(pseudonyms)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from open_portal.config import get_settings
 from open_portal.models import Dataset, DatasetVersion, Grant, Level, Release
-from open_portal.service import catalog
+from open_portal.service import catalog, detection
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal, open_portal
 from open_portal.vault import Vault, VaultError, sha256_hex
@@ -91,6 +91,12 @@ def prepare_release(p: Portal, grant: Grant) -> Path:
     plain = release_dir(p, grant.id)
     vault = Vault(sealed_dir(p, grant.id), p.vault.master_key)
     mount_memory(plain)
+    # the spans of the versions' free text are found (once per version) before the transaction
+    with p.sessions() as session:
+        held = session.get(Grant, grant.id)
+        versions = [item.version_id for item in held.datasets] if held else []
+    for version_id in versions:
+        detection.kept_spans(p, version_id=version_id)
     with p.sessions.begin() as session:
         grant = session.get(Grant, grant.id)  # type: ignore[assignment]
         assert grant is not None and grant.wrapped_key is not None

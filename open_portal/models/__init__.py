@@ -14,9 +14,11 @@ from open_portal.models.catalog import (
     OPEN_CLASS_OF_LEVEL,
     Dataset,
     DatasetVersion,
+    DetectionStatus,
     Level,
     OpenClass,
     Release,
+    TextDetection,
 )
 from open_portal.models.exports import (
     DestructionStatus,
@@ -51,6 +53,7 @@ __all__ = [
     "DatasetVersion",
     "Decision",
     "DestructionStatus",
+    "DetectionStatus",
     "ExportComment",
     "ExportFile",
     "ExportRequest",
@@ -71,6 +74,7 @@ __all__ = [
     "Release",
     "ReviewerRole",
     "SourceKind",
+    "TextDetection",
     "User",
     "Visibility",
     "Vote",

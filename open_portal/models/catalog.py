@@ -119,3 +119,39 @@ class Release(Base):
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
     audit_index: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DetectionStatus(enum.StrEnum):
+    """Where the detection of personal data in a version's free text stands."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class TextDetection(Base):
+    """The spans of personal data found in a version's free-text columns: found once per version
+    (they do not depend on any grant's key) and sealed in the vault under the version's data key;
+    this row says how far the detection is and what the sealed spans cover."""
+
+    __tablename__ = "text_detections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), unique=True)
+    status: Mapped[DetectionStatus] = mapped_column(
+        Enum(DetectionStatus, native_enum=False, length=16), default=DetectionStatus.PENDING
+    )
+    detector: Mapped[str] = mapped_column(String(64), default="")
+    columns: Mapped[list[Any]] = mapped_column(default=list)
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    spans: Mapped[int] = mapped_column(default=0)
+    sealed_sha256: Mapped[str] = mapped_column(String(64), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.rows_done // self.rows_total if self.rows_total else 0

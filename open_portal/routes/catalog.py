@@ -13,7 +13,7 @@ from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
 from open_portal.models import Level
 from open_portal.schemas import DatasetMeta
-from open_portal.service import catalog, harvest
+from open_portal.service import catalog, detection, harvest
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
 router = APIRouter()
@@ -74,14 +74,17 @@ def dataset_page(
     with portal.sessions() as session:
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
         release = catalog.public_release(session, dataset)
+        version = dataset.latest
+        is_owner = dataset.owner == user.name
         return render(
             request,
             "dataset.html",
             dataset=dataset,
-            version=dataset.latest,
+            version=version,
             release=release,
-            is_owner=dataset.owner == user.name,
+            is_owner=is_owner,
             column_types=COLUMN_TYPE_LABELS,
+            detection=detection.detection_of(session, version.id) if is_owner and version else None,
         )
 
 

@@ -21,6 +21,7 @@ from desensitize.tableio import COLUMN_TYPES, check_column_types, infer_column_t
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
 from open_portal.schemas import DatasetMeta
+from open_portal.service import detection
 from open_portal.service.access import allowed, check, dataset_resource, domain_of
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
@@ -84,6 +85,7 @@ def publish_dataset(
             raw_sha256=version.raw_sha256,
             rows=version.rows,
         )
+    detection.start_detection(portal, version_id=version.id)
     return dataset
 
 
@@ -104,6 +106,7 @@ def upload_version(
             version=version.number,
             raw_sha256=version.raw_sha256,
         )
+    detection.start_detection(portal, version_id=version.id)
     return version
 
 
@@ -252,7 +255,11 @@ def build_release(
     key: bytes,
     out_dir: Path | None = None,
 ) -> Release:
-    """Desensitize a version with its confirmed policy into the releases directory."""
+    """Desensitize a version with its confirmed policy into the releases directory.
+
+    The free text it redacts is redacted from the spans kept for the version (found now if none
+    are kept yet: see :mod:`open_portal.service.detection`).
+    """
     if out_dir is None:
         out_dir = (
             portal.settings.releases_dir / "public" / version.dataset_id / f"v{version.number}"
@@ -260,9 +267,16 @@ def build_release(
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{version.dataset_id}.parquet"
     policy = desensitize.Policy.from_yaml(version.policy_yaml)
+    redacted = [n for n, r in policy.columns.items() if r.action == desensitize.Action.REDACT]
+    spans = detection.kept_spans(portal, version_id=version.id, columns=redacted)
     with private_copy(raw_bytes(portal, version), f".{version.file_format}") as src:
         report = desensitize.desensitize_table(
-            src, out, policy=policy, key=key, column_types=version.column_types
+            src,
+            out,
+            policy=policy,
+            key=key,
+            column_types=version.column_types,
+            text_spans=spans,
         )
     release = Release(
         version_id=version.id,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,8 +31,21 @@ class Portal:
     audit: AuditLog
     vault: Vault
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Work that outlives a request (the detection of personal data in a new version's free
+    # text), one job at a time; and a lock per dataset version held while its text is scanned.
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="pds-bg")
+    )
+    _version_locks: dict[int, threading.Lock] = field(default_factory=dict)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def version_lock(self, version_id: int) -> threading.Lock:
+        """The lock of one dataset version's derived data (the same lock for every caller)."""
+        with self._locks_guard:
+            return self._version_locks.setdefault(version_id, threading.Lock())
 
     def close(self) -> None:
+        self.background.shutdown(wait=True, cancel_futures=True)
         self.audit.close()
         self.engine.dispose()
 

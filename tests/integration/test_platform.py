@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import ckanapi
 import httpx
+import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page
 from running_platform import PASSWORD, ROOT, RunningHub, running_hub
@@ -191,3 +195,58 @@ def test_admin_registers_a_source_in_the_browser_and_sees_why_it_failed(
     page.goto(f"{hub.portal}/admin/harvest?lang=en")
     assert "harvest failed" in page.locator("#sources").inner_text()
     page.context.close()
+
+
+def test_a_published_csv_keeps_its_number_and_date_types(tmp_path: Path) -> None:
+    """An owner publishes a CSV through the portal, sees the inferred types, keeps one number as
+    text, confirms; the downloaded release has Int64, Float64 and Date columns. (A platform of
+    its own: the shared one's catalog stays as the other tests expect it.)"""
+    lines = ["mobile,visits,beds,amount,visit_date,station_code,remark"]
+    for i in range(60):
+        lines.append(
+            f"138{i:08d},{i % 17},{i % 5 - 2},{i * 12.5:.2f},2025-0{i % 9 + 1}-1{i % 10},"
+            f"0{100 + i},正常"
+        )
+    content = ("\n".join(lines) + "\n").encode()
+    fields = {
+        "id": "typed-visits",
+        "title_zh": "就诊统计",
+        "title_en": "Visits",
+        "publisher": "hrss",
+        "level": "L1",
+    }
+    with running_hub(tmp_path / "var") as hub, hub.api("owner") as api:
+        published = api.post(
+            "/publish", data=fields, files={"file": ("visits.csv", content, "text/csv")}
+        )
+        assert published.status_code == 303, published.text
+        page = api.get("/datasets/typed-visits", headers={"accept-language": "en"}).text
+        for name, kind in (("visits", "integer"), ("amount", "float"), ("visit_date", "date")):
+            assert re.search(
+                f'name="type:{name}">.*?<option value="{kind}" selected>', page, re.S
+            ), name
+        assert '<option value="string" selected>' in page.split('name="type:station_code"')[1]
+        assert 'name="type:mobile"' not in page  # personal data: text, not offered
+        found = re.search(r'name="policy_yaml"[^>]*>(.*?)</textarea>', page, re.S)
+        assert found is not None
+        policy = html.unescape(found[1])
+        refused = api.post(
+            "/datasets/typed-visits/policy",
+            data={"policy_yaml": policy, "type:remark": "integer"},
+            headers={"accept-language": "en"},
+        )
+        assert refused.status_code == 422 and "remark" in refused.text
+        confirmed = api.post(
+            "/datasets/typed-visits/policy",
+            data={"policy_yaml": policy, "type:visits": "string"},
+        )
+        assert confirmed.status_code == 303, confirmed.text
+        download = httpx.get(f"{hub.portal}/datasets/typed-visits/download", timeout=60)
+    assert download.status_code == 200
+    schema = pl.read_parquet(io.BytesIO(download.content)).schema
+    assert schema["beds"] == pl.Int64
+    assert schema["amount"] == pl.Float64
+    assert schema["visit_date"] == pl.Date
+    assert schema["visits"] == pl.String  # the owner's choice
+    assert schema["station_code"] == pl.String  # leading zeros: a code
+    assert "mobile" not in schema
