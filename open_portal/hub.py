@@ -231,7 +231,9 @@ def configure(c: Any) -> None:
     c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.named_server_limit_per_user = 20
-    c.JupyterHub.default_url = "/services/portal/"
+    # after signing in on the hub's page, land signed in to the portal (its login is one redirect)
+    c.JupyterHub.default_url = "/services/portal/login?next=/services/portal/"
+    c.JupyterHub.template_paths = [str(ROOT / "open_portal" / "hub_templates")]
     c.JupyterHub.template_vars = {"announcement_login": "公共数据沙箱 · Public Data Sandbox"}
 
     if settings.demo:

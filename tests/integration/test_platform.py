@@ -189,8 +189,9 @@ def test_admin_registers_a_source_in_the_browser_and_sees_why_it_failed(
     page.fill("input[name=title]", "停用的县级平台")
     page.fill("input[name=url]", "http://127.0.0.1:9/dcat/catalog.ttl")
     page.click("#register-source button")
-    page.wait_for_selector("#sources tr.status-failed")
-    row = page.locator("#sources tr.status-failed").inner_text()
+    row_of_source = page.locator("#sources tr.status-failed", has_text="停用的县级平台")
+    row_of_source.wait_for()
+    row = row_of_source.inner_text()
     assert "停用的县级平台" in row and "采集失败" in row and "无法连接来源" in row
     page.goto(f"{hub.portal}/admin/harvest?lang=en")
     assert "harvest failed" in page.locator("#sources").inner_text()
@@ -250,3 +251,26 @@ def test_a_published_csv_keeps_its_number_and_date_types(tmp_path: Path) -> None
     assert schema["visits"] == pl.String  # the owner's choice
     assert schema["station_code"] == pl.String  # leading zeros: a code
     assert "mobile" not in schema
+
+
+def test_signing_in_on_the_hub_page_lands_signed_in_on_the_portal(
+    hub: RunningHub, browser: Browser
+) -> None:
+    """One sign-in: the hub's page speaks both languages in the portal's look, and after it the
+    portal knows who you are (no second 登录 click)."""
+    page = browser.new_context(locale="en-US").new_page()
+    page.goto(f"{hub.url}/hub/login")
+    text = page.locator("#pds-login").inner_text()
+    assert "用户名" in text and "User name" in text and "密码" in text and "Password" in text
+    assert page.locator("link[href='/services/portal/static/portal.css']").count() == 1
+    page.fill("#username_input", "researcher")
+    page.fill("#password_input", "wrong password")
+    page.click("#login_submit")
+    assert "用户名或密码错误" in page.locator(".login_error").inner_text()
+    page.fill("#username_input", "researcher")
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_selector("#who")
+    assert page.url.startswith(f"{hub.portal}/")
+    assert "researcher" in page.locator("#who").inner_text()
+    page.context.close()
