@@ -141,10 +141,15 @@ def _typed(frame: pl.LazyFrame, policy: Policy, types: dict[str, str]) -> pl.Laz
 
 
 def _redacted_by(policy: Policy | None, columns: list[str]) -> list[str]:
-    """The columns whose free text ``policy`` redacts (none without a policy)."""
+    """The columns whose free text ``policy`` redacts to ``<ENTITY_TYPE>`` (none without a
+    policy)."""
     if policy is None:
         return []
-    return [n for n, r in policy.columns.items() if r.action == Action.REDACT and n in columns]
+    return [
+        n
+        for n, r in policy.columns.items()
+        if r.action == Action.REDACT and not r.pseudonymize_entities and n in columns
+    ]
 
 
 def desensitize_table(

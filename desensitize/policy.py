@@ -57,9 +57,16 @@ class ColumnRule(BaseModel):
     bins: list[float] | None = Field(None, description="generalize: numeric bin edges")
     date_to: Literal["month", "year"] | None = Field(None, description="generalize: date unit")
     address_to: Literal["district"] | None = Field(None, description="generalize: address level")
+    pseudonymize_entities: bool = Field(
+        False,
+        description="redact: each entity in the text becomes <ENTITY_TYPE:pseudonym>, the "
+        "grant's keyed pseudonym (as a column of that entity gets), instead of <ENTITY_TYPE>",
+    )
 
     @model_validator(mode="after")
     def _parameters_fit_action(self) -> Self:
+        if self.pseudonymize_entities and self.action != Action.REDACT:
+            raise ValueError("pseudonymize_entities only goes with action redact")
         generalizers = [p for p in ("bins", "date_to", "address_to") if getattr(self, p)]
         if self.action == Action.GENERALIZE and len(generalizers) != 1:
             raise ValueError("generalize needs exactly one of bins, date_to, address_to")

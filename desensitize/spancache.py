@@ -10,7 +10,7 @@ A span table has one row per span: ``column``, ``row`` (of the table, from 0), `
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -91,17 +91,49 @@ def split_by_column(spans: pl.DataFrame) -> dict[str, pl.DataFrame]:
     }
 
 
-def redact_with_spans(texts: pl.Series, spans: pl.DataFrame, first_row: int) -> pl.Series:
+def spans_of(texts: pl.Series, first_row: int, *, lang: str = "zh") -> pl.DataFrame:
+    """The spans in ``texts`` (the table's rows from ``first_row`` on), found now."""
+    found = detect_text_spans(texts.cast(pl.String).to_list(), lang=lang)
+    return _span_rows(texts.name, first_row, found)
+
+
+# Replacement texts for the entities found in a batch, given as (entity, text) pairs.
+Labeller = Callable[[list[tuple[str, str]]], list[str]]
+
+
+def redact_with_spans(
+    texts: pl.Series, spans: pl.DataFrame, first_row: int, *, label: Labeller | None = None
+) -> pl.Series:
     """``texts`` (the table's rows from ``first_row`` on) with the kept spans of their column
-    replaced by ``<ENTITY_TYPE>``; ``spans`` are one column's, sorted by row."""
+    replaced by ``<ENTITY_TYPE>``, or by what ``label`` gives for each (entity, text);
+    ``spans`` are one column's, sorted by row."""
     rows = spans.get_column("row")
     low = rows.search_sorted(first_row, side="left")
     high = rows.search_sorted(first_row + texts.len(), side="left")
     per_row: list[list[Span]] = [[] for _ in range(texts.len())]
     values = texts.cast(pl.String).to_list()
+    found: list[tuple[str, str]] = []
     for _, row, entity, start, end, score in spans.slice(low, high - low).iter_rows():
         text = values[row - first_row]
         if text is None or end > len(text):
             raise UnreadableFileError("kept spans do not fit the table they were found in")
         per_row[row - first_row].append(Span(entity, start, end, score))
-    return pl.Series(texts.name, apply_spans(values, per_row), dtype=pl.String)
+        found.append((entity, text[start:end]))
+    if label is None:
+        return pl.Series(texts.name, apply_spans(values, per_row), dtype=pl.String)
+    labels = iter(label(found))
+    replaced = [
+        None if text is None else _replace(text, spans_here, labels)
+        for text, spans_here in zip(values, per_row, strict=True)
+    ]
+    return pl.Series(texts.name, replaced, dtype=pl.String)
+
+
+def _replace(text: str, spans: list[Span], labels: Iterator[str]) -> str:
+    """``text`` with each span (in order, not overlapping) replaced by the next label."""
+    parts, last = [], 0
+    for span in spans:
+        parts += [text[last : span.start], next(labels)]
+        last = span.end
+    parts.append(text[last:])
+    return "".join(parts)

@@ -18,7 +18,7 @@ from desensitize.policy import Action, ColumnRule, Policy
 from desensitize.pseudonym import pseudonymize_series
 from desensitize.recognizers.cn.address import ADMIN_PREFIX
 from desensitize.scan import TableScan
-from desensitize.spancache import redact_with_spans, split_by_column
+from desensitize.spancache import redact_with_spans, spans_of, split_by_column
 
 
 def mask(frame: pl.LazyFrame, column: str, *, keep_first: int, keep_last: int) -> pl.LazyFrame:
@@ -127,15 +127,52 @@ def prompt_gil_handover() -> Iterator[None]:
                 sys.setswitchinterval(_handover_before)
 
 
+def entity_pseudonyms(found: list[tuple[str, str]], *, key: bytes) -> list[str]:
+    """``<ENTITY_TYPE:pseudonym>`` for each (entity, text) found inside free text: the keyed
+    pseudonym of the normalized identifier, as a column of that entity gets it (so a mobile
+    number in a note joins the mobile column within a grant)."""
+    entities = [e for e, _ in found]
+    frame = pl.DataFrame(
+        {"entity": entities, "text": [t for _, t in found]},
+        schema={"entity": pl.String, "text": pl.String},
+    )
+    normal: pl.Expr = pl.col("text")
+    for entity in set(entities):
+        normal = (
+            pl.when(pl.col("entity") == entity)
+            .then(normalized_identifier(pl.col("text"), entity))
+            .otherwise(normal)
+        )
+    digests = pseudonymize_series(frame.select(normal).to_series(), key)
+    return [f"<{e}:{d}>" for e, d in zip(entities, digests, strict=True)]
+
+
 def _redacted(
-    batch: pl.DataFrame, redact: list[str], kept: dict[str, pl.DataFrame], first_row: int
+    batch: pl.DataFrame,
+    redact: list[str],
+    kept: dict[str, pl.DataFrame],
+    first_row: int,
+    *,
+    pseudonymized: set[str],
+    key: bytes,
 ) -> pl.DataFrame:
     """``batch`` with the free text of ``redact`` redacted: from the kept spans of a column where
-    there are some (see :mod:`desensitize.spancache`), else by the vectorised rules."""
-    found = [c for c in redact if c not in kept]
+    there are some (see :mod:`desensitize.spancache`), else by the vectorised rules; the entities
+    of ``pseudonymized`` columns become their keyed pseudonyms (from spans found now if none
+    are kept)."""
+    spans = {
+        c: kept[c] if c in kept else spans_of(batch.get_column(c), first_row)
+        for c in redact
+        if c in kept or c in pseudonymized
+    }
+    found = [c for c in redact if c not in spans]
     redacted = vectorized.redact_columns(batch, found) if found else batch
+    label = functools.partial(entity_pseudonyms, key=key)
     return redacted.with_columns(
-        redact_with_spans(batch.get_column(c), kept[c], first_row) for c in redact if c in kept
+        redact_with_spans(
+            batch.get_column(c), part, first_row, label=label if c in pseudonymized else None
+        )
+        for c, part in spans.items()
     )
 
 
@@ -145,17 +182,21 @@ def _per_batch(
     *,
     redact: list[str],
     kept: dict[str, pl.DataFrame],
+    pseudonymized: set[str],
     pseudonyms: dict[str, str | None],
     key: bytes,
 ) -> pl.DataFrame:
     """The actions that run Python code, on one batch (rows ``first_row`` on of the table): the
     pseudonyms (Python, holding the GIL) are computed in a second thread while the redaction
     (mostly polars, releasing it) runs."""
+    redacting = functools.partial(
+        _redacted, batch, redact, kept, first_row, pseudonymized=pseudonymized, key=key
+    )
     if not pseudonyms:
-        return _redacted(batch, redact, kept, first_row)
+        return redacting()
     with prompt_gil_handover(), ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(_pseudonym_columns, batch, pseudonyms, key)
-        redacted = _redacted(batch, redact, kept, first_row)
+        redacted = redacting()
         return redacted.with_columns(pending.result())
 
 
@@ -175,8 +216,14 @@ def python_actions(
     if not redact and not pseudonyms:
         return None, set()
     kept = split_by_column(spans) if spans is not None else {}
+    pseudonymized = {n for n in redact if policy.columns[n].pseudonymize_entities}
     function = functools.partial(
-        _per_batch, redact=redact, kept=kept, pseudonyms=pseudonyms, key=key
+        _per_batch,
+        redact=redact,
+        kept=kept,
+        pseudonymized=pseudonymized,
+        pseudonyms=pseudonyms,
+        key=key,
     )
     return function, set(redact) | set(pseudonyms)
 

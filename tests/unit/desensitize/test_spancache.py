@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from desensitize import Policy, desensitize_table, synthetic
+from desensitize import Policy, desensitize_frame, desensitize_table, synthetic
 from desensitize.detect import texts_examined
 from desensitize.exceptions import UnreadableFileError
 from desensitize.spancache import (
@@ -64,3 +64,45 @@ def test_spans_that_do_not_fit_the_text_are_refused(table: Path) -> None:
 def test_a_column_the_table_does_not_have_is_refused(table: Path) -> None:
     with pytest.raises(UnreadableFileError, match="nope"):
         detect_table_spans(table, ["nope"])
+
+
+JOINED = Policy.from_yaml(
+    "level: L2\ncolumns:\n  name: {action: pseudonymize}\n  mobile: {action: pseudonymize}\n"
+    "  note: {action: redact, pseudonymize_entities: true}\n"
+)
+
+
+def test_entities_in_text_take_the_grants_pseudonyms(tmp_path: Path) -> None:
+    """A name or phone number in a note gets the pseudonym its column gets, under the grant's
+    key: from kept spans and from spans found at once alike."""
+    path = tmp_path / "j.csv"
+    pl.DataFrame(
+        {
+            "name": ["王小明", "李四"],
+            "mobile": ["13812345678", "13987654321"],
+            "note": ["市民王小明（联系电话138-1234-5678）来电反映", "据李四反映，市民王小明来电"],
+        }
+    ).write_csv(path)
+    kept = detect_table_spans(path, ["note"])
+    outputs = []
+    for key in (b"a" * 32, b"b" * 32):
+        for spans in (kept, None):
+            out = tmp_path / f"{key[:1].decode()}{spans is None}.parquet"
+            desensitize_table(path, out, policy=JOINED, key=key, text_spans=spans)
+            outputs.append(pl.read_parquet(out))
+    a_kept, a_found, b_kept, _ = outputs
+    assert a_kept.equals(a_found)
+    name, mobile = a_kept.get_column("name").to_list(), a_kept.get_column("mobile").to_list()
+    notes = a_kept.get_column("note").to_list()
+    assert notes[0] == f"市民<PERSON:{name[0]}>（联系电话<CN_MOBILE:{mobile[0]}>）来电反映"
+    assert notes[1] == f"据<PERSON:{name[1]}>反映，市民<PERSON:{name[0]}>来电"
+    assert b_kept.get_column("note").to_list() != notes  # another grant, other pseudonyms
+    in_memory = desensitize_frame(pl.read_csv(path), policy=JOINED, key=b"a" * 32)
+    assert in_memory.equals(a_kept)
+
+
+def test_pseudonymize_entities_goes_with_redact_only() -> None:
+    from desensitize.exceptions import PolicyError
+
+    with pytest.raises(PolicyError, match="only goes with action redact"):
+        Policy.from_yaml("columns:\n  a: {action: keep, pseudonymize_entities: true}\n")

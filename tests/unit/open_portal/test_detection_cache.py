@@ -173,3 +173,25 @@ def test_a_failed_run_is_shown_and_retried_at_first_use(portal: Portal, tmp_path
     with portal.sessions() as session:
         row = detection.detection_of(session, version.id)
         assert row is not None and row.status == DetectionStatus.DONE and row.error == ""
+
+
+def test_grants_pseudonymize_the_kept_entities_under_their_own_keys(
+    portal: Portal, tmp_path: Path
+) -> None:
+    publish(portal)
+    background_done(portal)
+    policy = latest(portal).policy_yaml.replace(
+        "action: redact", "action: redact\n    pseudonymize_entities: true", 1
+    )
+    assert "pseudonymize_entities" in policy
+    confirm(portal, policy)
+    before = texts_examined()
+    first = release_for(portal, "g0001", tmp_path).get_column("note")
+    second = release_for(portal, "g0002", tmp_path).get_column("note")
+    assert texts_examined() == before
+    assert first.str.contains(r"<PERSON:[0-9a-f]{24}>").any()
+    assert (
+        first.str.replace_all(r":[0-9a-f]{24}>", ">")
+        == second.str.replace_all(r":[0-9a-f]{24}>", ">")
+    ).all()
+    assert not first.equals(second)
