@@ -61,6 +61,20 @@ def start_detection(portal: Portal, *, version_id: int) -> None:
     portal.background.submit(_in_background, portal, version_id)
 
 
+def resume_detections(portal: Portal) -> int:
+    """Start again, in the background, the runs that a stop of the portal interrupted (or that
+    failed); returns how many."""
+    with portal.sessions() as session:
+        unfinished = list(
+            session.scalars(
+                select(TextDetection.version_id).where(TextDetection.status != DetectionStatus.DONE)
+            )
+        )
+    for version_id in unfinished:
+        portal.background.submit(_in_background, portal, version_id)
+    return len(unfinished)
+
+
 def _in_background(portal: Portal, version_id: int) -> None:
     try:
         kept_spans(portal, version_id=version_id)

@@ -195,3 +195,21 @@ def test_grants_pseudonymize_the_kept_entities_under_their_own_keys(
         == second.str.replace_all(r":[0-9a-f]{24}>", ">")
     ).all()
     assert not first.equals(second)
+
+
+def test_a_run_a_stop_interrupted_is_resumed(portal: Portal) -> None:
+    publish(portal)
+    background_done(portal)
+    version = latest(portal)
+    with portal.sessions.begin() as session:
+        row = detection.detection_of(session, version.id)
+        assert row is not None
+        row.status, row.rows_done, row.detector = DetectionStatus.RUNNING, 40, "rules-0"
+    before = texts_examined()
+    assert detection.resume_detections(portal) == 1
+    background_done(portal)
+    assert texts_examined() - before == ROWS
+    assert detection.resume_detections(portal) == 0
+    with portal.sessions() as session:
+        row = detection.detection_of(session, version.id)
+        assert row is not None and row.status == DetectionStatus.DONE
