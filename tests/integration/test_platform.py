@@ -202,11 +202,11 @@ def test_a_published_csv_keeps_its_number_and_date_types(tmp_path: Path) -> None
     """An owner publishes a CSV through the portal, sees the inferred types, keeps one number as
     text, confirms; the downloaded release has Int64, Float64 and Date columns. (A platform of
     its own: the shared one's catalog stays as the other tests expect it.)"""
-    lines = ["mobile,visits,beds,amount,visit_date,station_code,remark"]
+    lines = ["mobile,visits,beds,amount,visit_date,station_code,remark,note"]
     for i in range(60):
         lines.append(
             f"138{i:08d},{i % 17},{i % 5 - 2},{i * 12.5:.2f},2025-0{i % 9 + 1}-1{i % 10},"
-            f"0{100 + i},正常"
+            f"0{100 + i},正常,市民王小明（电话13812345678）来电反映候诊时间过长，第{i}号"
         )
     content = ("\n".join(lines) + "\n").encode()
     fields = {
@@ -228,6 +228,7 @@ def test_a_published_csv_keeps_its_number_and_date_types(tmp_path: Path) -> None
             ), name
         assert '<option value="string" selected>' in page.split('name="type:station_code"')[1]
         assert 'name="type:mobile"' not in page  # personal data: text, not offered
+        assert 'id="text-detection"' in page  # the free text is scanned once, in the background
         found = re.search(r'name="policy_yaml"[^>]*>(.*?)</textarea>', page, re.S)
         assert found is not None
         policy = html.unescape(found[1])
@@ -251,6 +252,9 @@ def test_a_published_csv_keeps_its_number_and_date_types(tmp_path: Path) -> None
     assert schema["visits"] == pl.String  # the owner's choice
     assert schema["station_code"] == pl.String  # leading zeros: a code
     assert "mobile" not in schema
+    if "note" in schema:
+        notes = pl.read_parquet(io.BytesIO(download.content)).get_column("note")
+        assert not notes.str.contains("王小明|13812345678").any()
 
 
 def test_signing_in_on_the_hub_page_lands_signed_in_on_the_portal(
