@@ -344,36 +344,49 @@ def _native_type(dtype: pl.DataType) -> str:
     return "string"
 
 
+def _typed(name: str, wanted: str, source: pl.DataType, *, strict: bool) -> pl.Expr | None:
+    """Column ``name`` (of type ``source``) as ``wanted``; ``None`` if it is that already."""
+    if wanted not in COLUMN_TYPES:
+        raise ColumnTypeError(f"column {name!r}: unknown type {wanted!r}")
+    target = COLUMN_TYPES[wanted]
+    if source == target:
+        return None
+    if source.is_float() and wanted == "integer":  # 1.5 is no integer (a cast would cut it)
+        whole = pl.col(name).round(0) == pl.col(name)
+        return pl.when(whole).then(pl.col(name)).cast(target, strict=strict)
+    if source != pl.String or wanted == "string":
+        return pl.col(name).cast(target, strict=strict)
+    cell = _cell(name)
+    if wanted == "date":
+        return cell.str.replace_all("/", "-").str.to_date("%Y-%m-%d", strict=strict)
+    return cell.cast(target, strict=strict)
+
+
 def column_type_casts(types: dict[str, str], schema: pl.Schema) -> list[pl.Expr]:
-    """The expressions that give text columns of ``schema`` their ``types`` (strict: a value of
+    """The expressions that give the columns of ``schema`` their ``types`` (strict: a value of
     another form fails the query)."""
-    casts = []
-    for name, wanted in types.items():
-        if wanted not in COLUMN_TYPES:
-            raise ColumnTypeError(f"column {name!r}: unknown type {wanted!r}")
-        if name not in schema or wanted == "string" or schema[name] != pl.String:
-            continue
-        cell = _cell(name)
-        if wanted == "date":
-            typed = cell.str.replace_all("/", "-").str.to_date("%Y-%m-%d", strict=True)
-        else:
-            typed = cell.cast(COLUMN_TYPES[wanted], strict=True)
-        casts.append(typed.alias(name))
-    return casts
+    casts = [
+        (name, _typed(name, wanted, schema[name], strict=True))
+        for name, wanted in types.items()
+        if name in schema
+    ]
+    return [expr.alias(name) for name, expr in casts if expr is not None]
 
 
 def check_column_types(frame: pl.LazyFrame, types: dict[str, str]) -> None:
     """Raise :class:`ColumnTypeError` naming the first column and value that ``types`` does not
     fit (every value is checked)."""
     schema = frame.collect_schema()
-    for name in types:
+    for name, wanted in types.items():
         if name not in schema:
             raise ColumnTypeError(f"unknown column {name!r}")
-    for expr in column_type_casts(types, schema):
-        name = expr.meta.output_name()
-        wanted = types[name]
-        cell = _cell(name)
-        ok = _as_date(cell) if wanted == "date" else cell.cast(COLUMN_TYPES[wanted], strict=False)
-        bad = frame.select(cell.filter(cell.is_not_null() & ok.is_null()).first()).collect().item()
-        if bad is not None:
-            raise ColumnTypeError(f"column {name!r}: {bad!r} is not of type {wanted}")
+        typed = _typed(name, wanted, schema[name], strict=False)
+        if typed is None:
+            continue
+        value = pl.col(name)
+        if schema[name] == pl.String:
+            value = _cell(name)
+        bad = frame.select(value.filter(value.is_not_null() & typed.is_null()).first())
+        found = bad.collect().item()
+        if found is not None:
+            raise ColumnTypeError(f"column {name!r}: {str(found)!r} is not of type {wanted}")

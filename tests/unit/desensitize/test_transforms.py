@@ -196,3 +196,21 @@ def test_columns_named_like_identifiers_stay_text(name: str) -> None:
     frame = pl.LazyFrame({name: ["1", "2", "3"], "count": ["1", "2", "3"]})
     assert infer_column_types(frame) == {name: "string", "count": "integer"}
     assert infer_column_types(frame, identifiers={"count"}) == {name: "string", "count": "string"}
+
+
+def test_typed_columns_take_the_owners_type_or_refuse_it() -> None:
+    from desensitize.exceptions import ColumnTypeError
+    from desensitize.tableio import check_column_types, column_type_casts
+
+    frame = pl.LazyFrame({"n": [1, 2, None], "x": [1.5, 2.0, 3.0], "t": ["7", " 8", ""]})
+    schema = frame.collect_schema()
+    types = {"n": "string", "x": "integer", "t": "float"}
+    with pytest.raises(ColumnTypeError, match=r"'x': '1\.5' is not of type integer"):
+        check_column_types(frame, types)
+    types["x"] = "float"
+    check_column_types(frame, types)
+    typed = frame.with_columns(column_type_casts(types, schema)).collect()
+    assert typed.schema == pl.Schema({"n": pl.String, "x": pl.Float64, "t": pl.Float64})
+    assert typed.get_column("n").to_list() == ["1", "2", None]
+    assert typed.get_column("t").to_list() == [7.0, 8.0, None]
+    assert column_type_casts({"x": "float"}, schema) == []  # already a float
