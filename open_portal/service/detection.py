@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import desensitize
 from desensitize.detect import DETECTOR
 from desensitize.spancache import detect_table_spans, spans_from_bytes, spans_to_bytes
-from open_portal.models import DatasetVersion, DetectionStatus, TextDetection
+from open_portal.models import DatasetVersion, DetectionStatus, Level, TextDetection
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.vault import VaultError, sha256_hex
@@ -51,10 +51,13 @@ def detection_of(session: Session, version_id: int) -> TextDetection | None:
 
 
 def start_detection(portal: Portal, *, version_id: int) -> None:
-    """Find the spans of a new version's free text in the background."""
+    """Find the spans of a new version's free text in the background (for the levels that have
+    record-level releases: L1 and L2)."""
     with portal.sessions.begin() as session:
         version = session.get(DatasetVersion, version_id)
-        if version is None or not text_columns(version):
+        if version is None or version.dataset.level not in (Level.L1, Level.L2):
+            return
+        if not text_columns(version):
             return
         if detection_of(session, version_id) is None:
             session.add(TextDetection(version_id=version_id, rows_total=version.rows))

@@ -213,3 +213,15 @@ def test_a_run_a_stop_interrupted_is_resumed(portal: Portal) -> None:
     with portal.sessions() as session:
         row = detection.detection_of(session, version.id)
         assert row is not None and row.status == DetectionStatus.DONE
+
+
+@pytest.mark.parametrize("level", [Level.L3, Level.L4])
+def test_levels_without_record_level_releases_are_not_scanned(portal: Portal, level: Level) -> None:
+    before = texts_examined()
+    catalog.publish_dataset(
+        portal, actor="owner", meta=meta(level=level), file_name="p.csv", content=people_csv(ROWS)
+    )
+    background_done(portal)
+    assert texts_examined() == before
+    with portal.sessions() as session:
+        assert detection.detection_of(session, latest(portal).id) is None
