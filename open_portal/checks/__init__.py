@@ -53,7 +53,9 @@ def run_checks(
     kind, results = filetypes.check(name, data, max_bytes=limits.max_file_bytes)
     text = extract_text(kind, data)
     results.append(personal_data.check(name, kind, data))
-    results.append(pseudonym_check.check(text, pseudonyms))
+    # the raw bytes too: a parser of the file's kind may skip what a reader of the bytes sees
+    raw = data.decode("utf-8", errors="replace")
+    results.append(pseudonym_check.check(f"{text}\n{raw}", pseudonyms))
     results.extend(disclosure.check(kind, data, limits))
     return kind, results
 

@@ -1,16 +1,40 @@
 """Personal data in a file, found by the desensitize engine (``scan_file_for_personal_data``):
-cells of tables, JSON values, text lines, notebook sources and outputs, the text of PDFs."""
+cells of tables, JSON values, text lines, notebook sources and outputs, the text of PDFs; and in
+the printable runs of the raw bytes of every kind whose parser may skip some of them."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from open_portal.checks import CheckResult
 
+if TYPE_CHECKING:
+    from desensitize.files import FileFinding
+
 EXAMPLES = 5
-NOT_SCANNED = {"png", "jpeg"}  # no text to scan (no OCR)
+NOT_SCANNED = {"png", "jpeg"}  # re-encoded at intake: only pixels remain, and no OCR
+PARSED_AS_TEXT = {"csv", "text", "markdown", "html", "svg"}  # their parsed scan is the raw one
+# printable runs in the raw bytes; long base64 runs are re-encoded image outputs of notebooks
+PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f\ufffd]{6,}")
+BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{200,}")
+
+
+def in_raw_bytes(data: bytes) -> list[FileFinding]:
+    """Personal data in the printable runs of the raw bytes: JSON keys, PDF strings and
+    whatever a parser of the file's kind skips."""
+    from desensitize.files import FileFinding, mask_excerpt
+    from desensitize.textscan import find_entities
+
+    found = []
+    text = BASE64_RUN.sub(" ", data.decode("utf-8", errors="replace"))
+    for run in PRINTABLE.findall(text):
+        for f in find_entities(run):
+            found.append(FileFinding("raw bytes", f.entity, mask_excerpt(f.text)))
+    return found
 
 
 def check(name: str, kind: str, data: bytes) -> CheckResult:
@@ -37,9 +61,15 @@ def check(name: str, kind: str, data: bytes) -> CheckResult:
                 f"无法读取文件以扫描个人信息：{reason}",
                 {"unreadable": True},
             )
+    counts = Counter(f.entity for f in findings)
+    if kind not in PARSED_AS_TEXT | NOT_SCANNED:
+        # the raw bytes hold what was parsed too: count an entity as often as the larger scan saw it
+        raw = in_raw_bytes(data)
+        raw_counts = Counter(f.entity for f in raw)
+        findings = [*findings, *(f for f in raw if raw_counts[f.entity] > counts[f.entity])]
+        counts = counts | raw_counts
     if not findings:
         return CheckResult("personal_data", True, "no personal data found", "未发现个人信息")
-    counts = Counter(f.entity for f in findings)
     summary = ", ".join(f"{entity} × {n}" for entity, n in sorted(counts.items()))
     return CheckResult(
         "personal_data",

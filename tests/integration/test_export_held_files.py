@@ -224,3 +224,57 @@ def test_requesters_see_check_outcomes_without_content(platform: tuple[RunningHu
         page = researcher.get(f"/exports/{shown['id']}")
         assert page.status_code == 200 and marker(grant_id) not in page.text
         assert "table.csv" in page.text and file["sha256"] in page.text
+
+
+def test_bytes_hidden_where_no_reviewer_looks_never_leave(
+    platform: tuple[RunningHub, Path],
+) -> None:
+    """After a PNG's end, in notebook metadata or an unshown output type: removed at intake, so
+    neither the reviewer's view nor the released download carries them."""
+    import io
+
+    import nbformat
+    from PIL import Image
+
+    hub, workspaces = platform
+    grant_id = grant(hub, "hotline-tickets", "L2", ["operator"])
+    hidden = marker(grant_id)
+    image = io.BytesIO()
+    Image.new("RGB", (3, 3), (9, 9, 9)).save(image, format="PNG")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["x"] = hidden
+    cell = nbformat.v4.new_code_cell("plot()")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/plain": "fig",
+                "application/x-hidden": f"caller {hidden}",
+            },
+        )
+    ]
+    nb.cells = [cell]
+    box = workspaces / grant_id / "home" / "outbox"
+    box.mkdir(parents=True, exist_ok=True)
+    (box / "fig.png").write_bytes(image.getvalue() + hidden.encode())
+    (box / "nb.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    with hub.api("researcher") as researcher, hub.api("officer") as officer:
+        created = researcher.post(
+            f"/api/workspace/grants/{grant_id}/exports",
+            json={"files": ["fig.png", "nb.ipynb"], "justification": "图", "controls": "无"},
+        )
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        assert researcher.post(f"/api/exports/{rid}/submit").status_code == 200
+        for file in created.json()["files"]:
+            held = officer.get(f"/exports/{rid}/files/{file['id']}")
+            assert held.status_code == 200 and hidden.encode() not in held.content
+            assert officer.post(f"/api/exports/{rid}/files/{file['id']}/approve").status_code == 200
+        page = officer.get(f"/exports/{rid}")
+        assert hidden not in page.text and "plot()" in page.text
+        assert officer.post(f"/api/exports/{rid}/complete_review").status_code == 200
+        assert officer.post(f"/api/exports/{rid}/approve").status_code == 200
+        assert officer.post(f"/api/exports/{rid}/release").status_code == 200
+        for file in created.json()["files"]:
+            out = researcher.get(f"/exports/{rid}/files/{file['id']}/download")
+            assert out.status_code == 200 and hidden.encode() not in out.content

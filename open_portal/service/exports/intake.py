@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from open_portal.checks import Limits, run_checks
+from open_portal.checks import CheckResult, Limits, run_checks
+from open_portal.checks.filetypes import kind_of
+from open_portal.checks.normalize import Normalized, normalize
 from open_portal.checks.pseudonyms import grant_pseudonyms, pseudonyms_in_tables
 from open_portal.models import ExportFile, Grant
 from open_portal.service.context import Portal
@@ -20,14 +22,33 @@ def limits(grant: Grant) -> Limits:
 def take(portal: Portal, grant: Grant, file: ExportFile, pseudonyms: set[str]) -> None:
     """Copy the file out of the outbox, run its checks and seal the copy."""
     rules = limits(grant)
-    data = read_outbox_file(outbox_of(grant.id), file.name, max_bytes=rules.max_file_bytes)
+    taken = read_outbox_file(outbox_of(grant.id), file.name, max_bytes=rules.max_file_bytes)
+    # what is held is what is checked is what is shown: the file as reviewers will see it
+    normal = normalize(file.name, kind_of(file.name), taken)
+    data = normal.data
     kind, results = run_checks(file.name, data, limits=rules, pseudonyms=pseudonyms)
+    results.insert(0, _intake_result(taken, normal))
     file.size = len(data)
     file.sha256 = hashlib.sha256(data).hexdigest()
     file.kind = kind
     file.checks = [r.to_json() for r in results]
     file.updated_at = portal.clock()
     holding.seal(portal, grant, file, data)
+
+
+def _intake_result(taken: bytes, normal: Normalized) -> CheckResult:
+    removed = "; ".join(normal.removed)
+    return CheckResult(
+        "intake",
+        True,
+        f"held as shown; removed: {removed}" if removed else "held as taken",
+        f"按展示内容暂存；已移除：{removed}" if removed else "按原样暂存",
+        {
+            "removed": normal.removed,
+            "taken_bytes": len(taken),
+            "taken_sha256": hashlib.sha256(taken).hexdigest(),
+        },
+    )
 
 
 def release_pseudonyms(portal: Portal, grant: Grant) -> set[str]:

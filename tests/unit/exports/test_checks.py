@@ -85,7 +85,9 @@ PERSONAL_FILES = [
 def test_personal_data_is_found_in_every_format(name: str, data: bytes) -> None:
     found = failing(name, data)
     assert "personal_data" in found
-    assert found["personal_data"]["entities"]["CN_MOBILE"] == 1  # type: ignore[index]
+    mobiles = found["personal_data"]["entities"]["CN_MOBILE"]  # type: ignore[index]
+    # the raw bytes of a Parquet file repeat a value in its statistics: each copy is counted
+    assert mobiles >= 1 if name.endswith(".parquet") else mobiles == 1
     assert MOBILE not in json.dumps(found["personal_data"], ensure_ascii=False)  # masked
 
 
