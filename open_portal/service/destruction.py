@@ -36,6 +36,7 @@ from open_portal.service import exports
 from open_portal.service.access import allowed, check, grant_resource
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
+from open_portal.service.exports.fields import MAX_REASON, bounded
 from open_portal.service.grants import next_state
 from open_portal.service.notifications import notify
 
@@ -67,6 +68,7 @@ def destroy_grant(
     is the security officer who confirmed it (``system`` only for ``automatic`` destruction of
     a grant whose term is over). Refused while an export request waits for an officer.
     """
+    reason = bounded(reason, "reason", MAX_REASON)
     with portal.sessions.begin() as session:
         grant = _grant(session, grant_id)
         done = session.get(GrantDestruction, grant_id)

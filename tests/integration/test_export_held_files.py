@@ -278,3 +278,39 @@ def test_bytes_hidden_where_no_reviewer_looks_never_leave(
         for file in created.json()["files"]:
             out = researcher.get(f"/exports/{rid}/files/{file['id']}/download")
             assert out.status_code == 200 and hidden.encode() not in out.content
+
+
+def test_free_text_is_bounded_with_a_clear_refusal(platform: tuple[RunningHub, Path]) -> None:
+    """A megabyte comment would be a channel out that no reviewer reads: refused, nothing kept."""
+    hub, workspaces = platform
+    grant_id = grant(hub, "hotline-tickets", "L2", ["operator"])
+    box = workspaces / grant_id / "home" / "outbox"
+    box.mkdir(parents=True, exist_ok=True)
+    (box / "t.csv").write_text(table("西湖区"), encoding="utf-8")
+    megabyte = "x" * 1_000_000
+    with hub.api("researcher") as researcher:
+        long = researcher.post(
+            f"/api/workspace/grants/{grant_id}/exports",
+            json={"files": ["t.csv"], "justification": megabyte},
+        )
+        assert long.status_code == 422
+        created = researcher.post(
+            f"/api/workspace/grants/{grant_id}/exports", json={"files": ["t.csv"]}
+        ).json()
+        rid, fid = created["id"], created["files"][0]["id"]
+        for path, body in [
+            ("/comment", {"text": megabyte}),
+            (f"/files/{fid}/answer", {"response": megabyte}),
+        ]:
+            refused = researcher.post(f"/api/exports/{rid}{path}", json=body)
+            assert refused.status_code == 422, (path, refused.status_code)
+            assert "4000" in refused.json()["error"]
+        english = researcher.post(
+            f"/api/exports/{rid}/comment",
+            json={"text": megabyte},
+            headers={"Accept-Language": "en"},
+            cookies={"pds-lang": "en"},
+        )
+        assert "limit" in english.json()["error"] or "上限" in english.json()["error"]
+        shown = researcher.get(f"/api/exports/{rid}").json()
+        assert shown["comments"] == [] and shown["files"][0]["response"] == ""

@@ -30,6 +30,7 @@ from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.service.exports import holding, intake
 from open_portal.service.exports.access import can, export_resource, request_resource
+from open_portal.service.exports.fields import bounded, group_name
 from open_portal.service.exports.outbox import clean_name
 from open_portal.service.exports.records import (
     active_files,
@@ -64,6 +65,9 @@ def request_export(
 ) -> ExportRequest:
     """A member asks for files of the grant's outbox to be exported: a pending request."""
     names = _names(files)
+    group = group_name(group)
+    justification = bounded(justification, "justification")
+    controls = bounded(controls, "controls")
     with portal.sessions.begin() as session:
         grant = get_grant(session, grant_id)
         check(actor, "create", export_resource(session, grant, actor, actor, portal.clock()))
@@ -71,7 +75,7 @@ def request_export(
             grant_id=grant.id,
             author=actor,
             status=E.PENDING,
-            groups={group: {"context": justification.strip(), "controls": controls.strip()}},
+            groups={group: {"context": justification, "controls": controls}},
             reviewers_required=int((grant.export_rules or {}).get("reviewers_required", 1)),
             created_at=portal.clock(),
         )
@@ -103,6 +107,7 @@ def add_files(
 ) -> ExportRequest:
     """Add files of the outbox to a pending or returned request."""
     names = _names(files)
+    group = group_name(group)
     with portal.sessions.begin() as session:
         request, grant = _editable(portal, session, request_id, actor)
         taken = {f.name for f in request.files}
@@ -178,13 +183,15 @@ def set_group(
     portal: Portal, *, actor: str, request_id: int, group: str, context: str, controls: str
 ) -> ExportRequest:
     """The justification of a file group: its context and the disclosure controls applied."""
+    context = bounded(context, "justification")
+    controls = bounded(controls, "controls")
     with portal.sessions.begin() as session:
         request, grant = _editable(portal, session, request_id, actor)
         if group not in request.groups:
             raise NotFound(f"no file group {group!r}", zh=f"没有文件组 {group}")
         request.groups = {
             **request.groups,
-            group: {"context": context.strip(), "controls": controls.strip()},
+            group: {"context": context, "controls": controls},
         }
         record(
             portal,
@@ -204,7 +211,7 @@ def answer_checks(
     with portal.sessions.begin() as session:
         request, grant = _editable(portal, session, request_id, actor)
         file = file_of(request, file_id)
-        file.response = response.strip()
+        file.response = bounded(response, "response")
         record(
             portal,
             "export.checks_answered",
@@ -392,6 +399,7 @@ def decide(
     """approve (every file approved by enough independent officers), reject, or return."""
     if decision not in DECISIONS:
         raise NotFound(f"unknown decision {decision!r}", zh=f"未知决定 {decision}")
+    comment = bounded(comment, "comment")
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
         if not can(portal, session, request, actor, "decide"):
@@ -521,7 +529,8 @@ def comment(
     file_id: int | None = None,
 ) -> ExportComment:
     """A comment: officers may keep theirs private to officers; requesters' are public."""
-    if not text.strip():
+    text = bounded(text, "comment")
+    if not text:
         raise InvalidInput("a comment cannot be empty", zh="意见不能为空")
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)

@@ -490,3 +490,51 @@ def test_pseudonyms_of_the_release_where_the_workspace_gets_it(
         assert request is not None
         (check,) = [c for c in request.files[0].checks if c["check"] == "pseudonyms"]
     assert check["passed"] is False and check["details"]["count"] == 30
+
+
+LONG = "长" * 4001
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda p, rid, fid: exports.comment(p, actor="researcher", request_id=rid, text=LONG),
+        lambda p, rid, fid: exports.answer_checks(
+            p, actor="researcher", request_id=rid, file_id=fid, response=LONG
+        ),
+        lambda p, rid, fid: exports.set_group(
+            p, actor="researcher", request_id=rid, group="default", context=LONG, controls="x"
+        ),
+        lambda p, rid, fid: exports.set_group(
+            p, actor="researcher", request_id=rid, group="default", context="x", controls=LONG
+        ),
+        lambda p, rid, fid: exports.add_files(
+            p, actor="researcher", request_id=rid, files=["b.csv"], group="g" * 65
+        ),
+        lambda p, rid, fid: exports.add_files(
+            p, actor="researcher", request_id=rid, files=["b" * 600 + ".csv"]
+        ),
+        lambda p, rid, fid: exports.decide(
+            p, actor="officer", request_id=rid, decision="return", comment=LONG
+        ),
+    ],
+)
+def test_every_free_text_field_is_bounded(portal: Portal, tmp_path: Path, write: object) -> None:
+    grant_id = make_grant(portal)
+    rid = requested(portal, tmp_path, grant_id, {"t.csv": SAFE_TABLE, "b.csv": SAFE_TABLE})
+    fid = file_ids(portal, rid)[0]
+    before = portal.audit.size
+    with pytest.raises(InvalidInput) as refused:
+        write(portal, rid, fid)  # type: ignore[operator]
+    assert refused.value.message_zh != str(refused.value)  # both languages
+    assert portal.audit.size == before
+
+
+def test_the_justification_from_a_workspace_is_bounded(portal: Portal, tmp_path: Path) -> None:
+    grant_id = make_grant(portal)
+    (outbox(tmp_path, grant_id) / "t.csv").write_text(SAFE_TABLE)
+    for long in ({"justification": LONG}, {"controls": LONG}, {"group": "g" * 65}):
+        with pytest.raises(InvalidInput):
+            exports.request_export(
+                portal, actor="researcher", grant_id=grant_id, files=["t.csv"], **long
+            )
