@@ -3,7 +3,8 @@ the grant's records.
 
 The release of an L2 grant is found wherever it lies (``open_portal.workspaces``: the sealed copy
 at rest, the plain copy the workspace mounts); its pseudonyms are the values of the text columns
-whose values all have the shape of ``desensitize.pseudonymize`` output. An output is flagged when
+whose values all have the shape of ``desensitize.pseudonymize`` output, and those standing alone
+in free text (``<PERSON:…>``, ``desensitize.pseudonymize_entities``). An output is flagged when
 any of them appears in it, in any letter case, whole or cut to a prefix of at least
 ``MIN_PREFIX`` hex digits, alone or run together with other hex digits.
 """
@@ -19,6 +20,12 @@ from open_portal.checks import CheckResult
 
 MIN_PREFIX = 12  # 48 bits: a prefix this long still names one record among billions
 HEX_RUN = re.compile(rf"[0-9a-fA-F]{{{MIN_PREFIX},}}")
+
+
+def _embedded() -> str:
+    from desensitize.pseudonym import PSEUDONYM_HEX
+
+    return rf"<[A-Z_]+:[0-9a-f]{{{PSEUDONYM_HEX}}}>"
 
 
 def _shape() -> re.Pattern[str]:
@@ -38,9 +45,14 @@ def pseudonyms_in_tables(tables: Iterable[bytes | Path]) -> set[str]:
         for name, dtype in frame.schema.items():
             if dtype != pl.String:
                 continue
-            values = frame.get_column(name).drop_nulls().unique().to_list()
+            column = frame.get_column(name).drop_nulls()
+            values = column.unique().to_list()
             if values and all(shape.fullmatch(v) for v in values):
                 found.update(v.lower() for v in values)
+                continue
+            # free text whose entities took the grant's pseudonyms: <PERSON:…>
+            embedded = column.str.extract_all(_embedded()).explode().drop_nulls().unique()
+            found.update(v[v.index(":") + 1 : -1].lower() for v in embedded.to_list())
     return found
 
 

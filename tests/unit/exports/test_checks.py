@@ -261,3 +261,13 @@ def test_a_shorter_prefix_or_another_grant_is_not_flagged() -> None:
     short = "\n".join(p[:11] for p in sorted(known))
     other = "\n".join(pseudonymize(f"33010619900101{i:04d}", bytes(32)) for i in range(30))
     assert "pseudonyms" not in failing("t.txt", f"{short}\n{other}\n".encode(), pseudonyms=known)
+
+
+def test_pseudonyms_in_the_free_text_of_the_release_are_known(tmp_path: Path) -> None:
+    key = bytes(range(32))
+    caller = pseudonymize("13812345678", key)
+    pl.DataFrame(
+        {"content": [f"市民<PHONE:{caller}>来电反映噪音", "无"], "n": [1, 2]}
+    ).write_parquet(tmp_path / "tickets.parquet")
+    assert grant_pseudonyms(tmp_path) == {caller}
+    assert failing("t.txt", caller[:13].upper().encode(), pseudonyms={caller})["pseudonyms"]
