@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 import policies
-from open_portal import i18n
+from open_portal import browser_guard, i18n
 from open_portal.auth import HubSSO, Signer
 from open_portal.config import PortalSettings, get_settings
 from open_portal.exceptions import ConfigurationError, Error
@@ -114,6 +114,7 @@ def create_app(portal: Portal, sso: HubSSO, *, prefix: str) -> FastAPI:
     app.state.portal = portal
     app.state.sso = sso
     app.state.prefix = prefix
+    app.middleware("http")(browser_guard.guard)
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
     app.mount(

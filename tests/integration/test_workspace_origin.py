@@ -10,7 +10,9 @@ and change nothing. The same script on the portal's origin reads the portal: the
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,9 +44,10 @@ async ({portal, hub, user, dataset}) => {
     return {status: r.status, body: (await r.text()).slice(0, 200000)};
   };
   const today = new Date().toISOString().slice(0, 10);
+  const later = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
   const application = JSON.stringify({
     kind: "person", dataset_ids: [dataset], purpose: "origin probe", level: "L2",
-    starts_on: today, ends_on: today, epsilon: "0",
+    starts_on: today, ends_on: later, epsilon: "0",
     agreement_accepted: true, commitment_accepted: true,
   });
   await attempt("portal_api", () => read(portal + "/api/grants"));
@@ -99,7 +102,7 @@ async ({portal, hub, user, dataset}) => {
     form.action = portal + "/applications";
     form.target = "formsink";
     const fields = {dataset_ids: dataset, purpose: "origin probe form", level: "L2",
-                    starts_on: today, ends_on: today, agreement: "on", commitment: "on"};
+                    starts_on: today, ends_on: later, agreement: "on", commitment: "on"};
     for (const [k, v] of Object.entries(fields)) {
       const i = document.createElement("input");
       i.name = k; i.value = v; form.appendChild(i);
@@ -243,8 +246,12 @@ def test_the_workspace_opens_from_the_portal_on_its_own_origin(
     )
     assert lab.evaluate("() => self.origin") == origin
     # the grant page links to the hub's spawn page on the portal's origin, which ends here
-    href = workspace["portal"].get_attribute("#open-workspace", "href")
-    assert href == f"/hub/spawn/{USER}/{grant_id}"
+    portal: Page = workspace["portal"]
+    assert portal.get_attribute("#open-workspace", "href") == f"/hub/spawn/{USER}/{grant_id}"
+    with workspace["context"].expect_page() as again:
+        portal.click("#open-workspace")  # running now: straight to the workspace's origin
+    again.value.wait_for_url(f"{origin}/user/{USER}/{grant_id}/**", timeout=60_000)
+    again.value.close()
 
 
 def test_no_portal_or_hub_cookie_reaches_a_workspace_origin(
@@ -327,6 +334,8 @@ def test_a_page_from_the_workspace_cannot_read_or_change_portal_state(
     assert control["iframe_portal"]["ok"] and grant_id in control["iframe_portal"]["value"]
     assert control["hub_home"]["ok"] and control["hub_home"]["value"]["status"] == 200
     assert grant_id in control["hub_home"]["value"]["body"]  # the hub's page of the user's servers
+    assert control["apply_cors"]["ok"], control["apply_cors"]  # the portal's own origin may post
+    assert control["apply_cors"]["value"]["status"] == 201, control["apply_cors"]
 
 
 def test_workspace_content_is_never_served_on_the_portal_origin(
@@ -369,3 +378,56 @@ def test_neither_hub_nor_portal_answers_on_a_workspace_origin(
     r = httpx.get(base + path, headers=host, timeout=30, follow_redirects=False)
     assert r.status_code == 404, (path, r.status_code, r.text[:300])
     assert "password" not in r.text.lower() and "set-cookie" not in r.headers
+
+
+@pytest.fixture(scope="module")
+def same_site_page() -> Iterator[str]:
+    """The probe on ``http://127.0.0.1:<another port>``: another origin but the same site as the
+    portal, as a workspace domain sibling to the portal's would be. The browser sends the
+    portal's ``SameSite=Lax`` cookie with its requests; only the portal can refuse them."""
+    body = PAGE.encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/probe.html"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def test_a_same_site_page_cannot_post_with_the_portal_cookie(
+    hub: RunningHub, workspace: dict[str, Any], same_site_page: str
+) -> None:
+    token = workspace["token"]
+    before = portal_state(hub, token)
+    page = workspace["context"].new_page()
+    unsafe: dict[str, int] = {}
+
+    def seen(response: Any) -> None:
+        request = response.request
+        if request.method == "POST" and request.url.startswith(hub.portal):
+            unsafe[request.url.removeprefix(hub.portal)] = response.status
+
+    page.on("response", seen)
+    page.goto(f"{same_site_page}#{json.dumps(probe_args(hub))}")
+    page.wait_for_function("document.getElementById('result').textContent.length > 0")
+    result = json.loads(page.inner_text("#result"))
+    page.close()
+    assert "crash" not in result, result
+    assert_refused(result, workspace["grant_id"])
+    assert portal_state(hub, token) == before
+    # The browser sent the portal's cookie and the portal refused the posts itself: without the
+    # cookie the API answers 401 (and the form redirects to the login); with it and no guard, 201.
+    assert unsafe == {"/api/applications?submit=true": 403, "/applications": 403}, unsafe
