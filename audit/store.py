@@ -71,7 +71,7 @@ class RecordFile:
     def create(self) -> None:
         if self.path.exists():
             return
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(fd, self.magic)
             os.fsync(fd)
@@ -305,8 +305,9 @@ class LogFiles:
 
     def create(self) -> None:
         """Create the directory and empty record files (keys are written separately)."""
-        self.directory.mkdir(mode=0o755, parents=True, exist_ok=True)
-        self.keys.mkdir(mode=0o755, exist_ok=True)
+        for directory in (self.directory, self.keys):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)
         self.entries.create()
         self.checkpoints.create()
         _fsync_dir(self.directory)
@@ -315,7 +316,7 @@ class LogFiles:
     def locked(self, *, exclusive: bool) -> Iterator[None]:
         """Hold the directory's ``flock`` (exclusive for writers, shared for readers)."""
         if self._lock_fd is None:
-            self._lock_fd = os.open(self._lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
+            self._lock_fd = os.open(self._lock_path, os.O_RDONLY | os.O_CREAT, 0o600)
         fd = self._lock_fd
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
@@ -350,11 +351,12 @@ class LogFiles:
         self.publish(vkey, public_pem)
 
     def publish(self, vkey: str, public_pem: bytes) -> None:
-        """Write the public key and verifier key string for anyone to read."""
+        """Write the public key and verifier key string (0600 like every file of the log: the
+        portal publishes them)."""
         for path, data in ((self.vkey, (vkey + "\n").encode()), (self.public_pem, public_pem)):
             temp = path.with_suffix(".tmp")
             temp.unlink(missing_ok=True)
-            _write_new(temp, data, 0o644)
+            _write_new(temp, data, 0o600)
             os.replace(temp, path)
         _fsync_dir(self.keys)
 

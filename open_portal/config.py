@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from sandbox.config import deployment_id
 PROXY_API_OFFSET = 1
 HUB_OFFSET = 81
 PORTAL_OFFSET = 2101
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) and make it 0700: only this account enters it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
 
 
 def derived_port(port: int, offset: int) -> int:

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from open_portal.config import make_private_dir
 from open_portal.exceptions import Error
 from open_portal.hub import DEMO_NAMES, ROOT, HubSettings, Origins, check_production, origins
 
@@ -151,10 +152,13 @@ def supervise(argv: list[str], cwd: Path) -> int:
 
 
 def main() -> None:
+    # every file the platform writes (databases, logs, pid files, releases) is its own: the
+    # few a workspace account must reach are opened up explicitly by the spawner
+    os.umask(0o077)
     try:
         settings = HubSettings()
         check_ports(settings)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.data_dir)
         password = prepare(settings)
         where = origins(settings)
     except Error as exc:
@@ -168,7 +172,7 @@ def main() -> None:
     # The hub's working directory holds only its own files: no directory there may shadow a
     # package name (the data directory has an ``audit`` folder, for one).
     workdir = settings.data_dir / "hub"
-    workdir.mkdir(exist_ok=True)
+    make_private_dir(workdir)
     # the hub, its spawner and services read the settings again: give them the resolved ones
     os.environ["PDS_DATA_DIR"] = str(settings.data_dir)
     hub = Path(sys.executable).with_name("jupyterhub")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from open_portal.config import get_settings
+from open_portal.config import get_settings, make_private_dir
 from open_portal.models import Dataset, DatasetVersion, Grant, Level, Release
 from open_portal.service import catalog, detection
 from open_portal.service.auditing import record
@@ -52,8 +52,9 @@ def sealed_dir(p: Portal, grant_id: str) -> Path:
 
 
 def mount_memory(directory: Path) -> bool:
-    """Mount a private tmpfs on ``directory`` (root only); False when it stays a plain directory."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Mount a private tmpfs on ``directory`` (root only, 0700); False when it stays a plain
+    directory. The spawner gives the grant's workspace group read access when it mounts it."""
+    make_private_dir(directory)
     if os.path.ismount(directory):
         return True
     if os.geteuid() != 0:
@@ -61,7 +62,7 @@ def mount_memory(directory: Path) -> bool:
             "not root: the release of %s is kept on disk, not in memory", directory.parent.name
         )
         return False
-    options = "size=4g,mode=0755,nosuid,nodev,noexec"
+    options = "size=4g,mode=0700,nosuid,nodev,noexec"
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", options, "pds-release", str(directory)],
         capture_output=True,

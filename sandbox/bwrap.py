@@ -22,15 +22,17 @@ USR_LINKS = ("bin", "sbin", "lib", "lib64", "lib32", "libx32")
 class SandboxPaths:
     """Host paths put into one workspace."""
 
-    home: Path  # the workspace volume, bound read-write at HOME
+    home: Path  # this member's home in the workspace volume, bound read-write at HOME
     run_dir: Path  # root-owned: hub.sock, portal.sock, etc/, server/ (owned by the workspace)
     env: Path  # the workspace Python environment, bound read-only at the same path
     release: Path | None  # the grant's desensitized release, read-only at RELEASE
+    shared: tuple[tuple[Path, str], ...] = ()  # (host folder, name under HOME), read-write
 
 
 def write_etc(etc: Path, uid: int, gid: int) -> None:
     """Write the minimal ``/etc`` of a workspace: its own account, localhost, no resolver."""
     etc.mkdir(mode=0o755, parents=True, exist_ok=True)
+    etc.chmod(0o755)
     files = {
         "passwd": (
             "root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
@@ -108,6 +110,7 @@ def command(
         "--bind",
         str(paths.home),
         HOME,
+        *[a for host, name in paths.shared for a in ("--bind", str(host), f"{HOME}/{name}")],
         "--ro-bind",
         str(paths.env),
         str(paths.env),

@@ -112,14 +112,19 @@ class DevHub:
         url = str(server["url"]) if server else f"/user/{user}/{name}/"
         return url if "://" in url else self.public_url + url
 
-    def run_code(self, user: str, name: str, code: str, timeout: float = 120) -> str:
+    def run_code(
+        self, user: str, name: str, code: str, timeout: float = 120, path: str | None = None
+    ) -> str:
         """Execute ``code`` in a new kernel of the server (through the proxy); return its output.
 
-        Raises ``Error`` with the traceback when the code raised.
+        ``path`` (relative to the server's root) is the kernel's working directory. Raises
+        ``Error`` with the traceback when the code raised.
         """
-        return asyncio.run(self._run_code(user, name, code, timeout))
+        return asyncio.run(self._run_code(user, name, code, timeout, path))
 
-    async def _run_code(self, user: str, name: str, code: str, timeout: float) -> str:
+    async def _run_code(
+        self, user: str, name: str, code: str, timeout: float, path: str | None
+    ) -> str:
         from tornado.httpclient import HTTPRequest
         from tornado.websocket import websocket_connect
 
@@ -127,7 +132,8 @@ class DevHub:
         base, host = loopback(self.server_url(user, name))
         headers = {"Authorization": f"token {token}", **host}
         async with httpx.AsyncClient(headers=headers, timeout=timeout) as http:
-            r = await http.post(base + "api/kernels", json={"name": "python3"})
+            body = {"name": "python3"} | ({"path": path} if path else {})
+            r = await http.post(base + "api/kernels", json=body)
             r.raise_for_status()
             kernel_id = r.json()["id"]
             try:

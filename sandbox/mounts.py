@@ -16,6 +16,7 @@ def bind_readonly(source: Path, target: Path) -> None:
     target.mkdir(mode=0o755, exist_ok=True)
     if is_mounted(target):
         return
+    target.chmod(0o755)
     _run(["mount", "--bind", str(source), str(target)])
     try:
         _run(["mount", "-o", RO_OPTIONS, str(target)])

@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -21,7 +22,7 @@ from urllib.parse import quote, urlparse
 from jupyterhub.spawner import LocalProcessSpawner, SpawnException
 from traitlets import Bool, Callable, Float, Integer, List, Unicode, Union, default
 
-from sandbox import accounts, bwrap, cgroups, disk, events, mounts, seccomp
+from sandbox import accounts, bwrap, cgroups, disk, events, members, mounts, seccomp
 from sandbox.config import get_settings
 from sandbox.exceptions import Error, IsolationError
 from sandbox.grants import (
@@ -35,6 +36,18 @@ from sandbox.relays import TcpToUnix, UnixToTcp, open_workspace_socket
 from sandbox.workspace import WorkspaceLayout
 
 SERVER_PORT_INSIDE = 8888  # what the single-user server is told; it listens on a socket only
+# search paths that could point a server or kernel at configuration outside the member's home
+MEMBER_ENV_UNSET = (
+    "JUPYTER_PATH",
+    "JUPYTER_CONFIG_PATH",
+    "JUPYTER_PREFER_ENV_PATH",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "MATPLOTLIBRC",
+    "BASH_ENV",
+    "ENV",
+)
 
 
 class SandboxSpawner(LocalProcessSpawner):
@@ -231,15 +244,30 @@ class SandboxSpawner(LocalProcessSpawner):
     # ----- environment -------------------------------------------------------------------
 
     def user_env(self, env: dict[str, str]) -> dict[str, str]:
+        """The sandbox's environment: every place a server or kernel reads configuration or code
+        from at start is in this member's own home (see ``sandbox.members``); the working
+        directory (often the shared project folder) is never on ``sys.path``."""
+        home = bwrap.HOME
         env.update(
             USER="workspace",
-            HOME=bwrap.HOME,
+            HOME=home,
             SHELL="/bin/bash",
             PATH=f"{self.workspace_env}/bin:/usr/bin:/bin",
             LANG=env.get("LANG", "C.UTF-8"),
             TMPDIR="/tmp",
             JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime",
+            JUPYTER_CONFIG_DIR=f"{home}/.jupyter",
+            JUPYTER_DATA_DIR=f"{home}/.local/share/jupyter",
+            IPYTHONDIR=f"{home}/.ipython",
+            PYTHONUSERBASE=f"{home}/.local",
+            MPLCONFIGDIR=f"{home}/.config/matplotlib",
+            XDG_CONFIG_HOME=f"{home}/.config",
+            XDG_DATA_HOME=f"{home}/.local/share",
+            XDG_CACHE_HOME=f"{home}/.cache",
+            PYTHONSAFEPATH="1",  # no '' or script directory on sys.path (IPython honours it too)
         )
+        for name in MEMBER_ENV_UNSET:
+            env.pop(name, None)
         return env
 
     def get_env(self) -> dict[str, str]:
@@ -313,7 +341,7 @@ class SandboxSpawner(LocalProcessSpawner):
         try:
             self._step(25, "Preparing the workspace and its data · 准备工作空间与数据")
             uid, gid = await asyncio.to_thread(accounts.ensure_account, account)
-            group = await asyncio.to_thread(self._prepare, grant, layout, limits, uid, gid)
+            group, member = await asyncio.to_thread(self._prepare, grant, layout, limits, uid, gid)
             await self._start_bridges(layout, uid, gid)
             relay = TcpToUnix(layout.server_socket)
             self.relay_port = self.port = await relay.start()
@@ -329,7 +357,7 @@ class SandboxSpawner(LocalProcessSpawner):
             self._step(50, "Starting the isolated server · 启动隔离的服务")
             hide = await asyncio.to_thread(bwrap.privileged_files) if self.hide_setuid_files else ()
             prepared = time.perf_counter()
-            self.proc = self._launch(layout, argv, env, group, uid, gid, hide)
+            self.proc = self._launch(layout, member, argv, env, group, uid, gid, hide)
             self.pid = self.proc.pid
             await self._wait_ready(layout)
             self.log.info(
@@ -376,18 +404,19 @@ class SandboxSpawner(LocalProcessSpawner):
         limits: WorkspaceLimits,
         uid: int,
         gid: int,
-    ) -> cgroups.Cgroup:
-        """Directories, volume, cgroup, /etc and the release mount (blocking; in a thread)."""
+    ) -> tuple[cgroups.Cgroup, members.MemberPaths]:
+        """Directories, volume, this member's home, cgroup, /etc and the release mount
+        (blocking; in a thread)."""
         layout.create(uid, gid)
         if limits.disk_bytes > 0:
             disk.ensure_volume(layout.image, layout.home, limits.disk_bytes, uid, gid)
         else:
             layout.home.mkdir(mode=0o700, exist_ok=True)
-            os.chown(layout.home, uid, gid)
+        member = members.prepare(layout.home, self.user.name, uid, gid)
         bwrap.write_etc(layout.etc, uid, gid)
         group = cgroups.create(self.cgroup_parent, layout.cgroup_name, limits)
         if grant.level != "L3" and grant.release_dir is not None:
-            files = release_files(grant.release_dir)
+            files = share_release(grant.release_dir, gid)
             mounts.bind_readonly(grant.release_dir, layout.release)
             events.record(
                 events.DATA_MOUNTED,
@@ -396,7 +425,7 @@ class SandboxSpawner(LocalProcessSpawner):
                 obj=f"release:{grant.release_dir.name}",
                 details={"mounted_at": bwrap.RELEASE, "read_only": True, "files": files},
             )
-        return group
+        return group, member
 
     async def _start_bridges(self, layout: WorkspaceLayout, uid: int, gid: int) -> None:
         hub = urlparse(self.hub.api_url)
@@ -414,6 +443,7 @@ class SandboxSpawner(LocalProcessSpawner):
     def _launch(
         self,
         layout: WorkspaceLayout,
+        member: members.MemberPaths,
         argv: list[str],
         env: dict[str, str],
         group: cgroups.Cgroup,
@@ -423,10 +453,11 @@ class SandboxSpawner(LocalProcessSpawner):
     ) -> subprocess.Popen[bytes]:
         fd = seccomp.program_fd() if self.seccomp_filter else None
         paths = bwrap.SandboxPaths(
-            home=layout.home,
+            home=member.home,
             run_dir=layout.run_dir,
             env=Path(self.workspace_env),
             release=layout.release if layout.release.is_dir() and self._release_mounted() else None,
+            shared=member.shared(),
         )
         cmd = bwrap.command(paths, argv, fd, hide)
         self.log.info("Starting workspace %s as %s", self.grant_id, uid)
@@ -570,25 +601,29 @@ class SandboxSpawner(LocalProcessSpawner):
         await asyncio.to_thread(_unmount_all, layout)
 
 
-def release_files(release: Path) -> list[str]:
-    """The files of a release, which the workspace account must be able to read."""
-    if not release.is_dir():
+def share_release(release: Path, gid: int) -> list[str]:
+    """Make a release readable by the workspace group ``gid`` and nobody else; list its files.
+
+    Every directory becomes root:gid 0750 and every file root:gid 0640, so other accounts on the
+    host (other workspaces among them) cannot read it. A release is written by the portal for one
+    grant; a link or special file in it refuses the mount.
+    """
+    if not release.is_dir() or release.is_symlink():
         raise IsolationError(f"the release directory {release} does not exist")
-    files, unreadable = [], []
-    for path in sorted(release.rglob("*")):
-        mode = path.stat().st_mode
-        if (path.is_dir() and mode & 0o005 != 0o005) or (path.is_file() and not mode & 0o004):
-            unreadable.append(str(path.relative_to(release)))
-        if path.is_file():
-            files.append(str(path.relative_to(release)))
-    if release.stat().st_mode & 0o005 != 0o005:
-        unreadable.append(".")
-    if unreadable:
-        raise IsolationError(
-            "release files must be readable by others (files 0644, directories 0755): "
-            + ", ".join(unreadable[:5])
-        )
-    return files
+    files: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(release):
+        here = Path(dirpath)
+        for name in dirnames + filenames:
+            path = here / name
+            mode = path.lstat().st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                raise IsolationError(f"release entry {path.relative_to(release)} is not a file")
+            if stat.S_ISREG(mode):
+                files.append(str(path.relative_to(release)))
+        for path, mode in [(here, 0o750)] + [(here / f, 0o640) for f in filenames]:
+            os.chown(path, 0, gid, follow_symlinks=False)
+            os.chmod(path, mode)
+    return sorted(files)
 
 
 def _unmount_all(layout: WorkspaceLayout) -> None:

@@ -12,6 +12,16 @@ from sandbox.accounts import account_name
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
+def make_traversable(path: Path) -> None:
+    """Create ``path`` 0711 with each missing parent 0711, whatever the umask (the workspace
+    accounts must pass through them to reach their own directories)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(mode=0o711, exist_ok=True)
+        os.chmod(p, 0o711)
+    os.chmod(path, 0o711)
+
+
 @dataclass(frozen=True)
 class WorkspaceLayout:
     """Host paths of one workspace.
@@ -81,8 +91,7 @@ class WorkspaceLayout:
     def create(self, uid: int, gid: int) -> None:
         """Create the directories with their owners and modes (idempotent)."""
         for root in (self.dir.parent, self.run_dir.parent):
-            root.mkdir(mode=0o711, parents=True, exist_ok=True)
-            os.chmod(root, 0o711)
+            make_traversable(root)
         for d in (self.dir, self.run_dir):
             d.mkdir(mode=0o711, exist_ok=True)
             os.chmod(d, 0o711)

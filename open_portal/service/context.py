@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import policies
 from audit import AuditLog
-from open_portal.config import PortalSettings
+from open_portal.config import PortalSettings, make_private_dir
 from open_portal.db import make_engine, migrate, session_factory
 from open_portal.models import utcnow
 from open_portal.vault import Vault, load_or_create_master_key
@@ -52,7 +52,7 @@ class Portal:
 
 def open_portal(settings: PortalSettings, *, run_migrations: bool = True) -> Portal:
     """Open (and migrate) the database, load the policy, open the audit log and the vault."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     engine = make_engine(settings.sqlalchemy_url)
     if run_migrations:
         migrate(engine)

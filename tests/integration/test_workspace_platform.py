@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from running_platform import RunningHub
+from running_platform import RUN, RunningHub
 
+from sandbox import accounts
 from sandbox.devhub import DevHub
+from sandbox.workspace import WorkspaceLayout
 
 pytestmark = pytest.mark.integration
 
@@ -135,3 +141,64 @@ def test_l3_workspace_gets_only_dp_answers(hub: RunningHub) -> None:
     assert isinstance(budget, dict) and float(budget["remaining"]) == pytest.approx(0.5)
     assert "0.5" in str(seen["refused"])  # over the budget: refused, saying what is left
     assert "ε 0.25" in str(seen["shown"])
+
+
+def test_host_files_are_private_to_the_platform_and_the_workspace(hub: RunningHub) -> None:
+    """Walk every entry of the data directory, the workspace root and the run directory of a
+    running L2 workspace: nothing is open to other accounts except what a workspace must reach."""
+    grant_id = approve(hub, "hotline-tickets", "L2")
+    token = hub.token("researcher")
+    hub.start_workspace("researcher", grant_id, token)
+    run_root = RUN / hub.workspaces.name
+    layout = WorkspaceLayout.of(grant_id, hub.workspaces, run_root)
+    ids = accounts.lookup(layout.account)
+    assert ids is not None
+    uid, gid = ids
+    release = hub.data_dir / "releases" / "grants" / grant_id / "plain"
+    assert stat.S_IMODE(hub.data_dir.stat().st_mode) == 0o700
+    problems: list[str] = []
+
+    def check(root: Path, allowed: Callable[[Path, os.stat_result], bool]) -> int:
+        seen = 0
+        for dirpath, dirnames, filenames in os.walk(root):
+            if Path(dirpath) == layout.home:  # the workspace's own volume, checked below
+                dirnames[:] = []
+                continue
+            for path in [Path(dirpath), *(Path(dirpath) / n for n in dirnames + filenames)]:
+                st = path.lstat()
+                seen += 1
+                if st.st_mode & 0o077 and not allowed(path, st):
+                    problems.append(f"{path} {stat.filemode(st.st_mode)} {st.st_uid}:{st.st_gid}")
+        return seen
+
+    def release_entry(path: Path, st: os.stat_result) -> bool:
+        # the grant's release: read-only to the workspace's own group, nothing to others
+        mode = stat.S_IMODE(st.st_mode)
+        return st.st_gid == gid and mode in (0o750, 0o640)
+
+    def in_data_dir(path: Path, st: os.stat_result) -> bool:
+        return path.is_relative_to(release) and release_entry(path, st)
+
+    def in_workspace_dirs(path: Path, st: os.stat_result) -> bool:
+        mode = stat.S_IMODE(st.st_mode)
+        if path.is_relative_to(layout.release):
+            return release_entry(path, st)
+        if path.parent == layout.etc or path == layout.etc:  # passwd, hosts: no secrets
+            return st.st_uid == 0 and mode in (0o644, 0o755)
+        # directories the workspace account passes through to reach its own
+        return stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and mode == 0o711
+
+    counted = check(hub.data_dir, in_data_dir)
+    counted += check(hub.workspaces, in_workspace_dirs) + check(run_root, in_workspace_dirs)
+    assert problems == []
+    assert counted > 30
+    files = sorted(p.name for p in release.iterdir())
+    assert files == ["hotline-tickets.parquet"]
+    home = layout.home.stat()
+    assert (home.st_uid, stat.S_IMODE(home.st_mode)) == (uid, 0o700)
+    assert stat.S_IMODE(layout.image.stat().st_mode) == 0o600
+    for name in ("entries.log", "checkpoints.log", "keys/signing.key", "keys/vkey"):
+        assert stat.S_IMODE((hub.data_dir / "audit" / name).stat().st_mode) == 0o600, name
+    # and the workspace reads its release through the mount
+    seen = run(hub, token, grant_id, L2_CODE)
+    assert seen["rows"] > 2500

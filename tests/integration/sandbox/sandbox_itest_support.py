@@ -144,6 +144,12 @@ class SandboxEnv:
         tmp.replace(self.grants_file)
 
     def add_grant(self, **fields: Any) -> dict[str, Any]:
+        if fields.get("release_dir") == self.release_dir:
+            # each grant has its own release (the spawner gives it to the workspace's group)
+            own = self.base / "releases" / fields["grant_id"]
+            if not own.exists():
+                shutil.copytree(self.release_dir, own)
+            fields["release_dir"] = own
         grant = grant_dict(**fields)
         key = (grant["grant_id"], grant["user"])
         self.set_grants([g for g in self.grants if (g["grant_id"], g["user"]) != key] + [grant])

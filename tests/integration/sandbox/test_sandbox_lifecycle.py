@@ -13,7 +13,7 @@ import pytest
 from integration.sandbox.sandbox_itest_support import SandboxEnv, gid, grant_dict
 
 from audit import AuditLog
-from sandbox import accounts, cgroups, lifecycle
+from sandbox import accounts, cgroups, lifecycle, members
 from sandbox.workspace import WorkspaceLayout
 
 pytestmark = pytest.mark.integration
@@ -161,10 +161,9 @@ def test_expiry_destroys_the_workspace(sandbox_env: SandboxEnv) -> None:
     )
 
     files = {f.path: f for f in destroyed.files}
-    assert "result.txt" in files
-    assert files["result.txt"].sha256 == (
-        __import__("hashlib").sha256(b"mean births 5.0\n").hexdigest()
-    )
+    result = f"members/{members.member_key(USER)}/result.txt"  # the member's own home
+    assert result in files
+    assert files[result].sha256 == (__import__("hashlib").sha256(b"mean births 5.0\n").hexdigest())
     assert destroyed.account_deleted
     assert not layout.dir.exists() and not layout.run_dir.exists()
     assert accounts.lookup(account) is None

@@ -1,13 +1,18 @@
-"""A release is mounted only when the workspace account can read all of it."""
+"""A release is opened to its workspace's group only, and nothing but files and folders mount."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from sandbox.exceptions import IsolationError
-from sandbox.spawner import release_files
+from sandbox.spawner import share_release
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
+GID = 4242
 
 
 def make_release(tmp_path: Path) -> Path:
@@ -22,18 +27,32 @@ def make_release(tmp_path: Path) -> Path:
     return release
 
 
-def test_readable_release_lists_its_files(tmp_path: Path) -> None:
-    assert release_files(make_release(tmp_path)) == ["a.parquet", "sub/b.csv"]
-
-
-@pytest.mark.parametrize(("path", "mode"), [("a.parquet", 0o600), ("sub", 0o700), (".", 0o750)])
-def test_private_files_refuse_the_mount(tmp_path: Path, path: str, mode: int) -> None:
+@needs_root
+def test_every_entry_becomes_group_readable_and_closed_to_others(tmp_path: Path) -> None:
     release = make_release(tmp_path)
-    (release / path).chmod(mode)
-    with pytest.raises(IsolationError, match="readable by others"):
-        release_files(release)
+    (release / "sub" / "b.csv").chmod(0o600)  # as written under the platform's umask
+    assert share_release(release, GID) == ["a.parquet", "sub/b.csv"]
+    entries = [release, *release.rglob("*")]
+    assert len(entries) == 4
+    for path in entries:
+        st = path.lstat()
+        want = 0o750 if stat.S_ISDIR(st.st_mode) else 0o640
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, GID, want), path
+
+
+@needs_root
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_links_and_special_files_refuse_the_mount(tmp_path: Path, kind: str) -> None:
+    release = make_release(tmp_path)
+    if kind == "symlink":
+        (release / "sub" / "link").symlink_to("/etc/shadow")
+    else:
+        os.mkfifo(release / "sub" / "pipe")
+    with pytest.raises(IsolationError, match="is not a file"):
+        share_release(release, GID)
+    assert Path("/etc/shadow").stat().st_gid != GID
 
 
 def test_missing_release_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IsolationError, match="does not exist"):
-        release_files(tmp_path / "none")
+        share_release(tmp_path / "none", GID)
