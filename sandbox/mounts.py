@@ -13,10 +13,10 @@ RO_OPTIONS = "remount,bind,ro,nosuid,nodev,noexec"
 
 def bind_readonly(source: Path, target: Path) -> None:
     """Bind ``source`` at ``target`` read-only (idempotent)."""
-    target.mkdir(mode=0o755, exist_ok=True)
+    target.mkdir(mode=0o700, exist_ok=True)
     if is_mounted(target):
         return
-    target.chmod(0o755)
+    target.chmod(0o700)  # hidden under the mount; closed when nothing is mounted
     _run(["mount", "--bind", str(source), str(target)])
     try:
         _run(["mount", "-o", RO_OPTIONS, str(target)])

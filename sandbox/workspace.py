@@ -100,4 +100,4 @@ class WorkspaceLayout:
         os.chmod(self.server_dir, 0o700)
         if self.server_socket.exists() or self.server_socket.is_symlink():
             self.server_socket.unlink()
-        self.release.mkdir(mode=0o755, exist_ok=True)
+        self.release.mkdir(mode=0o700, exist_ok=True)  # a mount point; its mount is what counts

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from running_platform import RUN, RunningHub
 
-from sandbox import accounts
+from sandbox import accounts, members
 from sandbox.devhub import DevHub
 from sandbox.workspace import WorkspaceLayout
 
@@ -153,7 +153,7 @@ def test_host_files_are_private_to_the_platform_and_the_workspace(hub: RunningHu
     layout = WorkspaceLayout.of(grant_id, hub.workspaces, run_root)
     ids = accounts.lookup(layout.account)
     assert ids is not None
-    uid, gid = ids
+    uid = ids[0]
     release = hub.data_dir / "releases" / "grants" / grant_id / "plain"
     assert stat.S_IMODE(hub.data_dir.stat().st_mode) == 0o700
     problems: list[str] = []
@@ -161,8 +161,8 @@ def test_host_files_are_private_to_the_platform_and_the_workspace(hub: RunningHu
     def check(root: Path, allowed: Callable[[Path, os.stat_result], bool]) -> int:
         seen = 0
         for dirpath, dirnames, filenames in os.walk(root):
-            if Path(dirpath) == layout.home:  # the workspace's own volume, checked below
-                dirnames[:] = []
+            if Path(dirpath).parent.parent == hub.workspaces and Path(dirpath).name == "home":
+                dirnames[:] = []  # a workspace's own volume (its files; the root checked below)
                 continue
             for path in [Path(dirpath), *(Path(dirpath) / n for n in dirnames + filenames)]:
                 st = path.lstat()
@@ -171,20 +171,26 @@ def test_host_files_are_private_to_the_platform_and_the_workspace(hub: RunningHu
                     problems.append(f"{path} {stat.filemode(st.st_mode)} {st.st_uid}:{st.st_gid}")
         return seen
 
-    def release_entry(path: Path, st: os.stat_result) -> bool:
-        # the grant's release: read-only to the workspace's own group, nothing to others
+    def workspace_gid(grant: str) -> int | None:
+        found = accounts.lookup(WorkspaceLayout.of(grant, hub.workspaces, run_root).account)
+        return found[1] if found else None
+
+    def release_entry(grant: str, st: os.stat_result) -> bool:
+        # a grant's release: read-only to that grant's workspace group, nothing to others
         mode = stat.S_IMODE(st.st_mode)
-        return st.st_gid == gid and mode in (0o750, 0o640)
+        return st.st_gid == workspace_gid(grant) and mode in (0o750, 0o640)
 
     def in_data_dir(path: Path, st: os.stat_result) -> bool:
-        return path.is_relative_to(release) and release_entry(path, st)
+        parts = path.relative_to(hub.data_dir).parts
+        is_release = parts[:2] == ("releases", "grants") and parts[3:4] == ("plain",)
+        return is_release and release_entry(parts[2], st)
 
     def in_workspace_dirs(path: Path, st: os.stat_result) -> bool:
         mode = stat.S_IMODE(st.st_mode)
-        if path.is_relative_to(layout.release):
-            return release_entry(path, st)
-        if path.parent == layout.etc or path == layout.etc:  # passwd, hosts: no secrets
-            return st.st_uid == 0 and mode in (0o644, 0o755)
+        if path.is_relative_to(run_root) and path.relative_to(run_root).parts[1:2] == ("release",):
+            return release_entry(path.relative_to(run_root).parts[0], st)
+        if path.is_relative_to(run_root) and path.relative_to(run_root).parts[1:2] == ("etc",):
+            return st.st_uid == 0 and mode in (0o644, 0o755)  # passwd, hosts: no secrets
         # directories the workspace account passes through to reach its own
         return stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and mode == 0o711
 
@@ -193,9 +199,16 @@ def test_host_files_are_private_to_the_platform_and_the_workspace(hub: RunningHu
     assert problems == []
     assert counted > 30
     files = sorted(p.name for p in release.iterdir())
-    assert files == ["hotline-tickets.parquet"]
-    home = layout.home.stat()
-    assert (home.st_uid, stat.S_IMODE(home.st_mode)) == (uid, 0o700)
+    assert "hotline-tickets.parquet" in files
+    volume = layout.home.stat()
+    assert (volume.st_uid, stat.S_IMODE(volume.st_mode)) == (0, 0o711)
+    for private in (
+        layout.home / members.MEMBERS / members.member_key("researcher"),
+        layout.home / members.PROJECT,
+        layout.home / members.OUTBOX,
+    ):
+        st = private.stat()
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (uid, 0o700), private
     assert stat.S_IMODE(layout.image.stat().st_mode) == 0o600
     for name in ("entries.log", "checkpoints.log", "keys/signing.key", "keys/vkey"):
         assert stat.S_IMODE((hub.data_dir / "audit" / name).stat().st_mode) == 0o600, name
