@@ -36,3 +36,9 @@ class InvalidTransition(Error):
     """A state change that the state machine does not allow from the current state."""
 
     status_code = 409
+
+
+class AuditPending(Error):
+    """A change committed whose audit event the log could not take yet (it stays queued)."""
+
+    status_code = 503

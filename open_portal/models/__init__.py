@@ -9,6 +9,7 @@ from open_portal.models.applications import (
     Decision,
     ReviewerRole,
 )
+from open_portal.models.audit import AuditIndexEntry, AuditOutbox
 from open_portal.models.base import Base, utcnow
 from open_portal.models.catalog import (
     OPEN_CLASS_OF_LEVEL,
@@ -48,6 +49,8 @@ __all__ = [
     "ApplicationDataset",
     "ApplicationDecision",
     "ApplicationStatus",
+    "AuditIndexEntry",
+    "AuditOutbox",
     "Base",
     "Dataset",
     "DatasetVersion",

@@ -31,6 +31,8 @@ class Portal:
     audit: AuditLog
     vault: Vault
     clock: Callable[[], datetime] = field(default=utcnow)
+    audit_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while audit events move from the outbox to the log (see ``service.auditing``)."""
     # Work that outlives a request (the detection of personal data in a new version's free
     # text), one job at a time; and a lock per dataset version held while its text is scanned.
     background: ThreadPoolExecutor = field(
@@ -51,7 +53,11 @@ class Portal:
 
 
 def open_portal(settings: PortalSettings, *, run_migrations: bool = True) -> Portal:
-    """Open (and migrate) the database, load the policy, open the audit log and the vault."""
+    """Open (and migrate) the database, load the policy, open the audit log and the vault.
+
+    Audit events committed but not yet appended (a crash in between) are appended now, and
+    log entries not yet indexed (a log older than the index, other processes) are indexed.
+    """
     make_private_dir(settings.data_dir)
     engine = make_engine(settings.sqlalchemy_url)
     if run_migrations:
@@ -60,7 +66,9 @@ def open_portal(settings: PortalSettings, *, run_migrations: bool = True) -> Por
     policy = policies.Policy(engine)
     policies.install(policy)
     master = load_or_create_master_key(settings.secrets_dir / "master.key", create=settings.demo)
-    return Portal(
+    from open_portal.service import auditing
+
+    portal = Portal(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
@@ -68,3 +76,7 @@ def open_portal(settings: PortalSettings, *, run_migrations: bool = True) -> Por
         audit=AuditLog.open(settings.audit_dir, origin=settings.audit_origin),
         vault=Vault(settings.vault_dir, master),
     )
+    auditing.install(portal)
+    if run_migrations:
+        auditing.flush(portal)  # events committed before a crash; entries not yet indexed
+    return portal

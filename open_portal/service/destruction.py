@@ -22,9 +22,8 @@ from typing import Any
 from sqlalchemy import select
 
 from audit.events import GRANT_DESTROYED
-from audit.exceptions import NotFound as AuditNotFound
 from open_portal import ledger
-from open_portal.exceptions import Forbidden, InvalidTransition, NotFound
+from open_portal.exceptions import AuditPending, Forbidden, InvalidTransition, NotFound
 from open_portal.models import (
     DatasetVersion,
     DestructionStatus,
@@ -32,7 +31,7 @@ from open_portal.models import (
     GrantDestruction,
     GrantStatus,
 )
-from open_portal.service import exports
+from open_portal.service import auditing, exports
 from open_portal.service.access import allowed, check, grant_resource
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
@@ -308,18 +307,20 @@ def _certify(portal: Portal, grant_id: str) -> int:
         index = _existing_certificate(portal, subject, destruction.started_at)
         if index is None:
             certificate = _certificate(session, grant, destruction, portal.clock())
-            index = record(
+            record(
                 portal,
                 GRANT_DESTROYED,
                 actor=destruction.triggered_by,
                 subject=subject,
+                index_into=(destruction, "certificate_index"),
                 **certificate,
             )
+        else:
+            destruction.certificate_index = index
         if grant.status != GrantStatus.DESTROYED:
             grant.status = next_state(grant.status, "destroy")
         destruction.status = DestructionStatus.DONE
         destruction.finished_at = portal.clock()
-        destruction.certificate_index = index
         notify(
             session,
             {*grant.member_names, destruction.confirmed_by} - {SYSTEM},
@@ -327,17 +328,26 @@ def _certify(portal: Portal, grant_id: str) -> int:
             en=f"Grant {grant.id} is destroyed; its certificate is in the audit log",
             link=f"destruction/{grant.id}",
         )
-    return index
+    if destruction.certificate_index is None:  # committed; the log could not take it yet
+        with portal.sessions() as session:
+            index = session.get(GrantDestruction, grant_id).certificate_index  # type: ignore[union-attr]
+        if index is None:
+            raise AuditPending(
+                "the destruction is done; its certificate will be in the audit log shortly",
+                zh="销毁已完成，销毁证明稍后写入审计日志",
+            )
+        return index
+    return destruction.certificate_index
 
 
 def _existing_certificate(portal: Portal, subject: str, started_at: datetime) -> int | None:
-    try:
-        index = portal.audit.find_latest(GRANT_DESTROYED, subject)
-    except AuditNotFound:
+    """A certificate of this destruction already in the log (written before a crash)."""
+    index = auditing.latest_index(portal, GRANT_DESTROYED, subject)
+    if index is None:
         return None
-    for i, event in portal.audit.entries(index, index + 1):
+    for event in auditing.events_at(portal, [index]):
         if event.details.get("started_at") == started_at.isoformat():
-            return i
+            return index
     return None
 
 

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from open_portal.models import Grant
+from open_portal.service import auditing
 from open_portal.service.context import Portal
+
+_COUNTED = (
+    "workspace.started",
+    "workspace.stopped",
+    "dp.query",
+    "export.requested",
+    "export.released",
+)
 
 
 @dataclass
@@ -22,24 +31,21 @@ class GrantUsage:
 
 
 def grant_usage(portal: Portal, grant: Grant) -> GrantUsage:
-    """Sum the grant's events in the audit log (the log is the record of use)."""
+    """Sum the grant's events in the audit log (the log is the record of use), via its index."""
     usage = GrantUsage()
-    subject = f"grant:{grant.id}"
     started: datetime | None = None
-    for _, event in portal.audit.entries():
-        if event.subject != subject:
-            continue
-        if event.type == "workspace.started":
+    for _, type, time in auditing.indices_about(portal, f"grant:{grant.id}", *_COUNTED):
+        if type == "workspace.started":
             usage.workspace_starts += 1
-            started = event.time
-        elif event.type == "workspace.stopped" and started is not None:
-            usage.workspace_seconds += (event.time - started).total_seconds()
+            started = time
+        elif type == "workspace.stopped" and started is not None:
+            usage.workspace_seconds += (time - started).total_seconds()
             started = None
-        elif event.type == "dp.query":
+        elif type == "dp.query":
             usage.queries += 1
-        elif event.type == "export.requested":
+        elif type == "export.requested":
             usage.exports_requested += 1
-        elif event.type == "export.released":
+        elif type == "export.released":
             usage.exports_released += 1
     if started is not None:
         usage.workspace_seconds += (portal.clock() - started).total_seconds()

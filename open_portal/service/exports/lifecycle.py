@@ -500,12 +500,13 @@ def release(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
             ],
         }
         request.manifest = manifest
-        request.manifest_index = record(
+        record(
             portal,
             "export.released",
             actor=actor,
             subject=f"grant:{request.grant_id}",
             object=f"export:{request.id}",
+            index_into=(request, "manifest_index"),
             manifest=manifest,
         )
         grant = get_grant(session, request.grant_id)
