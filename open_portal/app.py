@@ -114,6 +114,8 @@ def create_app(portal: Portal, sso: HubSSO, *, prefix: str) -> FastAPI:
     app.state.portal = portal
     app.state.sso = sso
     app.state.prefix = prefix
+    # over https the portal's cookies are never sent over plain http
+    app.state.secure_cookies = portal.settings.public_url.startswith("https://")
     app.middleware("http")(browser_guard.guard)
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)

@@ -21,7 +21,13 @@ def login(request: Request, user: AnyoneDep, next: str = "") -> RedirectResponse
     url, state_cookie = sso.login_redirect(next or sso.prefix)
     response = RedirectResponse(url, status_code=302)
     response.set_cookie(
-        STATE_COOKIE, state_cookie, max_age=600, httponly=True, samesite="lax", path=sso.prefix
+        STATE_COOKIE,
+        state_cookie,
+        max_age=600,
+        httponly=True,
+        samesite="lax",
+        path=sso.prefix,
+        secure=request.app.state.secure_cookies,
     )
     return response
 
@@ -36,7 +42,14 @@ async def oauth_callback(
     except PermissionError as exc:
         raise Forbidden(str(exc), zh="登录状态不匹配，请重新登录") from None
     response = RedirectResponse(next_url, status_code=302)
-    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", path=sso.prefix)
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        path=sso.prefix,
+        secure=request.app.state.secure_cookies,
+    )
     response.delete_cookie(STATE_COOKIE, path=sso.prefix)
     return response
 

@@ -99,3 +99,26 @@ def test_no_page_of_the_portal_may_be_framed_by_another_origin(
     response = client.get(PREFIX + path)
     assert response.headers["x-frame-options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(("public_url", "secure"), [("", False), ("https://data.example.cn", True)])
+def test_portal_cookies_are_host_only_and_secure_over_https(
+    tmp_path: Path, public_url: str, secure: bool
+) -> None:
+    with portal_at(tmp_path / "data", f"sqlite:///{tmp_path / 'p.sqlite'}") as portal:
+        portal.settings.public_url = public_url
+        hub_auth = HubOAuth(
+            api_token="not-used",
+            oauth_client_id="service-portal",
+            api_url="http://127.0.0.1:9/",
+            oauth_authorization_url="/hub/api/oauth2/authorize",
+            oauth_redirect_uri=f"{public_url or 'http://127.0.0.1:8000'}{PREFIX}/oauth_callback",
+        )
+        sso = HubSSO(hub_auth, Signer(b"s" * 32), PREFIX + "/")
+        with TestClient(create_app(portal, sso, prefix=PREFIX), follow_redirects=False) as c:
+            response = c.get(f"{PREFIX}/login")
+    assert response.status_code == 302
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("pds-oauth-state=") and "domain=" not in cookie
+    assert f"path={PREFIX}/" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert ("secure" in cookie.split("; ")) is secure
