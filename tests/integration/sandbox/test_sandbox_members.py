@@ -90,6 +90,8 @@ def plant_files():
     }
 
 
+for shared in ("project", "outbox"):  # there already; made in a home of the old layout
+    os.makedirs("/home/workspace/" + shared, exist_ok=True)
 planted, writable = [], []
 for dirpath, dirnames, filenames in os.walk("/"):
     if dirpath.startswith(SKIP):
