@@ -4,6 +4,7 @@
 # and used as hub.extraConfig in a deployment.
 import os
 
+from open_portal.hub import HubSettings, configure_origins, origins
 from sandbox.kubernetes import make_pre_spawn_hook
 
 c = get_config()  # noqa: F821
@@ -59,3 +60,5 @@ c.KubeSpawner.server_token_scopes = [
     "access:servers!server",
     "access:services!service=portal",
 ]
+# workspaces on origins of their own, as on one host (ADR 0007)
+configure_origins(c, origins(HubSettings()))

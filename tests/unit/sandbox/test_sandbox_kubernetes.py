@@ -182,3 +182,19 @@ def test_values_turn_every_egress_allowance_off() -> None:
     assert values["singleuser"]["extraPodConfig"]["automountServiceAccountToken"] is False
     assert values["hub"]["config"]["KubeSpawner"]["delete_pvc"] is True
     assert values["cull"]["users"] is False
+    assert "--host-routing" in values["proxy"]["chp"]["extraCommandLineFlags"]
+    assert "configure_origins" in values["hub"]["extraConfig"]["01-pds-origins"]
+
+
+def test_kubernetes_config_puts_workspaces_on_their_own_origins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PDS_PUBLIC_URL", "https://data.example.gov.cn")
+    monkeypatch.setenv("PDS_WORKSPACE_HOST", "ws.example-usercontent.cn")
+    config = PyFileConfigLoader("kubespawner_config.py", path=str(DOCS)).load_config()
+    hub = config.JupyterHub
+    assert hub.subdomain_host == "https://data.example.gov.cn"
+    assert hub.hub_routespec == "data.example.gov.cn/"
+    assert hub.subdomain_hook("alice", "data.example.gov.cn", "user") == (
+        "alice.ws.example-usercontent.cn"
+    )
