@@ -13,7 +13,8 @@ from typing import Any
 
 from jupyterhub.spawner import SpawnException
 
-from sandbox.bwrap import RELEASE
+from sandbox import members
+from sandbox.bwrap import HOME, RELEASE
 from sandbox.grants import GrantProvider, WorkspaceGrant, load_provider, refusal, resolve_grant
 
 RELEASE_CLAIM_TEMPLATE = "release-{grant_id}"
@@ -24,8 +25,10 @@ PROXY_LABELS = {"component": "proxy"}
 
 def apply_grant(spawner: Any, grant: WorkspaceGrant, portal_url: str) -> None:
     """Set the release volume, limits and environment of a KubeSpawner for ``grant``."""
+    inherited = {k: v for k, v in spawner.environment.items() if k not in members.UNSET_ENV}
     spawner.environment = {
-        **spawner.environment,
+        **inherited,
+        **members.member_environment(HOME),  # each member's server has its own PVC as home
         "PDS_GRANT_ID": grant.grant_id,
         "PDS_GRANT_LEVEL": grant.level,
         "PDS_GRANT_ENDS_AT": grant.ends_at.isoformat(),

@@ -37,6 +37,38 @@ SHARED = (PROJECT, OUTBOX)
 _KEEP_AT_ROOT = {MEMBERS, PROJECT, OUTBOX, LEGACY, "lost+found"}
 
 
+# search paths that could point a server or kernel at configuration outside the member's home
+UNSET_ENV = (
+    "JUPYTER_PATH",
+    "JUPYTER_CONFIG_PATH",
+    "JUPYTER_PREFER_ENV_PATH",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "MATPLOTLIBRC",
+    "BASH_ENV",
+    "ENV",
+)
+
+
+def member_environment(home: str) -> dict[str, str]:
+    """Where a member's server, kernels and shells read configuration and code at start: all in
+    the member's own ``home``; the working directory (often a shared folder) is never on
+    ``sys.path`` (``PYTHONSAFEPATH``, which IPython honours like ``ignore_cwd``)."""
+    return {
+        "HOME": home,
+        "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
+        "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter",
+        "IPYTHONDIR": f"{home}/.ipython",
+        "PYTHONUSERBASE": f"{home}/.local",
+        "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+        "XDG_CONFIG_HOME": f"{home}/.config",
+        "XDG_DATA_HOME": f"{home}/.local/share",
+        "XDG_CACHE_HOME": f"{home}/.cache",
+        "PYTHONSAFEPATH": "1",
+    }
+
+
 def member_key(user: str) -> str:
     """The directory name of a member's home: readable, unique to the user name."""
     slug = re.sub(r"[^a-z0-9]+", "-", user.lower()).strip("-")[:24] or "member"

@@ -36,18 +36,6 @@ from sandbox.relays import TcpToUnix, UnixToTcp, open_workspace_socket
 from sandbox.workspace import WorkspaceLayout
 
 SERVER_PORT_INSIDE = 8888  # what the single-user server is told; it listens on a socket only
-# search paths that could point a server or kernel at configuration outside the member's home
-MEMBER_ENV_UNSET = (
-    "JUPYTER_PATH",
-    "JUPYTER_CONFIG_PATH",
-    "JUPYTER_PREFER_ENV_PATH",
-    "PYTHONPATH",
-    "PYTHONSTARTUP",
-    "PYTHONHOME",
-    "MATPLOTLIBRC",
-    "BASH_ENV",
-    "ENV",
-)
 
 
 class SandboxSpawner(LocalProcessSpawner):
@@ -244,29 +232,18 @@ class SandboxSpawner(LocalProcessSpawner):
     # ----- environment -------------------------------------------------------------------
 
     def user_env(self, env: dict[str, str]) -> dict[str, str]:
-        """The sandbox's environment: every place a server or kernel reads configuration or code
-        from at start is in this member's own home (see ``sandbox.members``); the working
-        directory (often the shared project folder) is never on ``sys.path``."""
-        home = bwrap.HOME
+        """The sandbox's environment: configuration and start-up code only from this member's
+        own home (see ``sandbox.members``)."""
         env.update(
             USER="workspace",
-            HOME=home,
             SHELL="/bin/bash",
             PATH=f"{self.workspace_env}/bin:/usr/bin:/bin",
             LANG=env.get("LANG", "C.UTF-8"),
             TMPDIR="/tmp",
             JUPYTER_RUNTIME_DIR="/tmp/jupyter-runtime",
-            JUPYTER_CONFIG_DIR=f"{home}/.jupyter",
-            JUPYTER_DATA_DIR=f"{home}/.local/share/jupyter",
-            IPYTHONDIR=f"{home}/.ipython",
-            PYTHONUSERBASE=f"{home}/.local",
-            MPLCONFIGDIR=f"{home}/.config/matplotlib",
-            XDG_CONFIG_HOME=f"{home}/.config",
-            XDG_DATA_HOME=f"{home}/.local/share",
-            XDG_CACHE_HOME=f"{home}/.cache",
-            PYTHONSAFEPATH="1",  # no '' or script directory on sys.path (IPython honours it too)
+            **members.member_environment(bwrap.HOME),
         )
-        for name in MEMBER_ENV_UNSET:
+        for name in members.UNSET_ENV:
             env.pop(name, None)
         return env
 

@@ -126,6 +126,11 @@ async def test_l2_pod_mounts_the_release_read_only_and_drops_privileges(
     assert env["PDS_GRANT_ID"] == "g-1" and env["PDS_GRANT_LEVEL"] == "L2"
     assert env["PDS_RELEASE_DIR"] == "/data/release"
     assert env["PDS_PORTAL_URL"].startswith("http://hub:")
+    # configuration and start-up code only from the member's own home (its own PVC)
+    assert env["PYTHONSAFEPATH"] == "1" and env["HOME"] == "/home/workspace"
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR", "PYTHONUSERBASE"):
+        assert env[name].startswith("/home/workspace/."), name
+    assert not {"JUPYTER_PATH", "PYTHONPATH", "PYTHONSTARTUP"} & set(env)
     assert pod["metadata"]["labels"]["component"] == "singleuser-server"
 
 
