@@ -233,7 +233,6 @@ ZH: dict[str, str] = {
     "Answer": "回应",
     "Preview": "预览",
     "Held copies are shown only to the officers reviewing this request; the files can be downloaded once released.": "暂存副本仅向审核此申请的安全审核员展示；文件放行后方可下载。",
-    "Open the whole file": "打开完整文件",
     "Approved by": "批准人",
     "Your vote": "您的投票",
     "Approve file": "批准该文件",
