@@ -431,3 +431,27 @@ def test_a_same_site_page_cannot_post_with_the_portal_cookie(
     # The browser sent the portal's cookie and the portal refused the posts itself: without the
     # cookie the API answers 401 (and the form redirects to the login); with it and no guard, 201.
     assert unsafe == {"/api/applications?submit=true": 403, "/applications": 403}, unsafe
+
+
+def test_a_fresh_browser_opening_a_workspace_signs_in_at_the_hub_and_returns(
+    hub: RunningHub, workspace: dict[str, Any], browser: Browser
+) -> None:
+    """The workspace's OAuth login: to the hub's sign-in on the portal's origin and back."""
+    origin = hub.workspace_origin(USER)
+    lab_url = f"{origin}/user/{USER}/{workspace['grant_id']}/lab"
+    context = browser.new_context(locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(lab_url)
+        page.wait_for_selector("#username_input")
+        assert page.url.startswith(f"{hub.url}/hub/login"), page.url
+        page.fill("#username_input", USER)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_url(f"{lab_url}**", timeout=120_000)
+        page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+        on_workspace = {c["name"] for c in context.cookies(lab_url)}
+        assert any(name.startswith("jupyterhub-user-") for name in on_workspace), on_workspace
+        assert not on_workspace & (HUB_COOKIES | PORTAL_COOKIES)
+    finally:
+        context.close()
