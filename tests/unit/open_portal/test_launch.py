@@ -87,7 +87,9 @@ def listening_port() -> socket.socket:
 def test_a_taken_port_refuses_the_start_with_one_line(tmp_path: Path, setting: str) -> None:
     with listening_port() as held:
         port = held.getsockname()[1]
-        env = {"PDS_PORT": str(free_port()), setting: str(port)}
+        ports = ("PDS_PORT", "PDS_HUB_PORT", "PDS_PROXY_API_PORT", "PDS_PORTAL_PORT")
+        env = {name: str(free_port()) for name in ports}  # none derived: the machine is busy
+        env[setting] = str(port)
         result = launch(tmp_path, **env)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
