@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,7 +27,7 @@ from open_portal.routes import ROUTERS
 from open_portal.service import destruction, detection, grants, harvest
 from open_portal.service.context import Portal, open_portal
 from open_portal.vault import write_private
-from open_portal.web import LoginRequired, language, render
+from open_portal.web import LoginRequired, check_api_csrf, language, render
 
 log = logging.getLogger("pds.portal")
 EXPIRY_INTERVAL = 30.0
@@ -110,6 +110,7 @@ def create_app(portal: Portal, sso: HubSSO, *, prefix: str) -> FastAPI:
         openapi_url=f"{prefix}/api/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(check_api_csrf)],
     )
     app.state.portal = portal
     app.state.sso = sso

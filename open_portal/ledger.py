@@ -7,6 +7,11 @@ insert of the charge row, in one transaction: the database's row lock (PostgreSQ
 so no burst of concurrent queries can spend more than the budget. A ``CHECK`` constraint says the
 same thing again. Nothing is refunded: a reservation is made before the data is touched and stays
 spent whatever happens next.
+
+A dataset can also have a total budget that every grant on it draws from (``DatasetBudget``), and
+a cap per person across all their grants on it (``PersonSpend``): the reservation then takes the
+same conditional ``UPDATE`` on the dataset's row (and the person's) in the same transaction, in
+the order grant → dataset → person, so the whole charge is taken from every budget or from none.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import BigInteger, CheckConstraint, Engine, Integer, String, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from open_portal.exceptions import Error, Forbidden, InvalidInput, NotFound
@@ -38,6 +45,14 @@ class GrantEnded(LedgerRefusal):
 
 class AboveQueryCap(LedgerRefusal):
     """The ε asked for is above the grant's per-query cap."""
+
+
+class DatasetBudgetExhausted(LedgerRefusal):
+    """What is left of the dataset's total budget, shared by all its grants, is too small."""
+
+
+class PersonBudgetExhausted(LedgerRefusal):
+    """What is left of the person's budget on the dataset, across their grants, is too small."""
 
 
 class LedgerNotFound(NotFound):
@@ -80,6 +95,36 @@ class PrivacyCharge(Base):
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DatasetBudget(Base):
+    """The total ε of a dataset, set by its owner, that all grants on it draw from (nano-ε)."""
+
+    __tablename__ = "dataset_budgets"
+    __table_args__ = (
+        CheckConstraint("spent_nano >= 0 AND spent_nano <= budget_nano", name="within_budget"),
+        CheckConstraint("budget_nano > 0", name="positive_budget"),
+        CheckConstraint(
+            "per_person_nano IS NULL OR per_person_nano > 0", name="positive_per_person"
+        ),
+    )
+
+    dataset_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    budget_nano: Mapped[int] = mapped_column(BigInteger)
+    spent_nano: Mapped[int] = mapped_column(BigInteger, default=0)
+    per_person_nano: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PersonSpend(Base):
+    """What one person has spent on one dataset, across all their grants (nano-ε)."""
+
+    __tablename__ = "dataset_person_spends"
+    __table_args__ = (CheckConstraint("spent_nano >= 0", name="not_negative"),)
+
+    dataset_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spent_nano: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 def to_nano(epsilon: Decimal | str | int) -> int:
@@ -216,13 +261,16 @@ def reserve(
     actor: str,
     query_hash: str,
     now: datetime | None = None,
+    dataset_id: str | None = None,
 ) -> Charge:
     """Reserve ``epsilon`` of the grant's budget for one query, atomically, or refuse.
 
     Given an ``Engine``, the reservation is committed before returning. Given a ``Session``, it is
     flushed in the caller's transaction and the caller commits (before it runs the query).
     Refusals (``BudgetExhausted``, ``GrantEnded``, ``AboveQueryCap``, ``LedgerNotFound``,
-    ``InvalidInput``) spend nothing and say why in Chinese and English.
+    ``InvalidInput``) spend nothing and say why in Chinese and English. With ``dataset_id``, the
+    charge is also taken from the dataset's total budget and from the actor's budget on it, if
+    the owner set them (``DatasetBudgetExhausted``, ``PersonBudgetExhausted``).
     """
     nano = to_nano(epsilon)
     now = now or utcnow()
@@ -246,6 +294,12 @@ def reserve(
             if own:
                 session.rollback()
             raise _refusal(session, grant_id, nano, now)
+        if dataset_id is not None:
+            refusal = _draw_from_dataset(session, dataset_id, actor, nano)
+            if refusal is not None:
+                if own:
+                    session.rollback()
+                raise refusal
         charge = PrivacyCharge(
             grant_id=grant_id,
             nano_epsilon=nano,
@@ -259,6 +313,138 @@ def reserve(
         if own:
             session.commit()
         return _charge(charge, spent[1])
+    except BaseException:
+        if own:
+            session.rollback()
+        raise
+    finally:
+        if own:
+            session.close()
+
+
+def _draw_from_dataset(session: Session, dataset_id: str, person: str, nano: int) -> Error | None:
+    """Take ``nano`` from the dataset's total and the person's share, or say why not."""
+    table = DatasetBudget
+    drawn = session.execute(
+        update(table)
+        .where(table.dataset_id == dataset_id, table.spent_nano + nano <= table.budget_nano)
+        .values(spent_nano=table.spent_nano + nano)
+        .returning(table.per_person_nano)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if drawn is None:
+        state = dataset_balance(session, dataset_id)
+        if state is None:
+            return None  # the owner set no total for this dataset
+        asked = from_nano(nano)
+        return DatasetBudgetExhausted(
+            f"the privacy budget of dataset {dataset_id} is exhausted: ε {state.remaining} is "
+            f"left of {state.budget} for all its grants, the query needs ε {asked}; "
+            "nothing was spent",
+            zh=f"数据集 {dataset_id} 的总隐私预算不足：所有授权共剩余 ε {state.remaining}"
+            f"（共 {state.budget}），本次查询需要 ε {asked}；未消耗预算",
+        )
+    cap = drawn[0]
+    if cap is None:
+        return None
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
+    session.execute(
+        insert(PersonSpend)
+        .values(dataset_id=dataset_id, person=person, spent_nano=0)
+        .on_conflict_do_nothing()
+    )
+    person_row = PersonSpend
+    taken = session.execute(
+        update(person_row)
+        .where(
+            person_row.dataset_id == dataset_id,
+            person_row.person == person,
+            person_row.spent_nano + nano <= cap,
+        )
+        .values(spent_nano=person_row.spent_nano + nano)
+        .returning(person_row.spent_nano)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if taken is not None:
+        return None
+    left = (
+        cap
+        - (session.get(PersonSpend, (dataset_id, person)) or PersonSpend(spent_nano=0)).spent_nano
+    )
+    return PersonBudgetExhausted(
+        f"your privacy budget on dataset {dataset_id} is exhausted: ε {from_nano(left)} is left "
+        f"of {from_nano(cap)} across your grants, the query needs ε {from_nano(nano)}; "
+        "nothing was spent",
+        zh=f"您在数据集 {dataset_id} 上的隐私预算不足：各授权合计剩余 ε {from_nano(left)}"
+        f"（共 {from_nano(cap)}），本次查询需要 ε {from_nano(nano)}；未消耗预算",
+    )
+
+
+@dataclass(frozen=True)
+class DatasetBalance:
+    dataset_id: str
+    budget: Decimal
+    spent: Decimal
+    per_person: Decimal | None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.spent
+
+
+def dataset_balance(bind: Engine | Session, dataset_id: str) -> DatasetBalance | None:
+    """The dataset's total budget and what all its grants spent of it; ``None`` if not set."""
+    session, own = _in_session(bind)
+    try:
+        row = session.execute(
+            select(DatasetBudget).where(DatasetBudget.dataset_id == dataset_id)
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        cap = row.per_person_nano
+        return DatasetBalance(
+            dataset_id=dataset_id,
+            budget=from_nano(row.budget_nano),
+            spent=from_nano(row.spent_nano),
+            per_person=None if cap is None else from_nano(cap),
+        )
+    finally:
+        if own:
+            session.close()
+
+
+def set_dataset_budget(
+    bind: Engine | Session,
+    dataset_id: str,
+    budget: Decimal | str,
+    *,
+    per_person: Decimal | str | None = None,
+    now: datetime | None = None,
+) -> DatasetBalance:
+    """Set (or change) the dataset's total ε and per-person cap; never below what is spent."""
+    budget_nano = to_nano(budget)
+    person_nano = None if per_person in (None, "") else to_nano(per_person)
+    session, own = _in_session(bind)
+    try:
+        row = session.get(DatasetBudget, dataset_id, with_for_update=True)
+        if row is None:
+            row = DatasetBudget(dataset_id=dataset_id, spent_nano=0)
+            session.add(row)
+        if budget_nano < (row.spent_nano or 0):
+            raise InvalidInput(
+                f"ε {from_nano(row.spent_nano)} of dataset {dataset_id} is spent already: "
+                "the total cannot be lower",
+                zh=f"数据集 {dataset_id} 已消耗 ε {from_nano(row.spent_nano)}，总预算不能低于此数",
+            )
+        row.budget_nano = budget_nano
+        row.per_person_nano = person_nano
+        row.updated_at = now or utcnow()
+        session.flush()
+        if own:
+            session.commit()
+        state = dataset_balance(session, dataset_id)
+        assert state is not None
+        return state
     except BaseException:
         if own:
             session.rollback()

@@ -17,7 +17,7 @@ from open_portal.config import PortalSettings
 from open_portal.demo import ensure_demo_accounts
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level
 from open_portal.schemas import ApplicationInput, DatasetMeta
-from open_portal.service import applications
+from open_portal.service import applications, grants
 from open_portal.service.context import Portal, open_portal
 
 
@@ -120,3 +120,9 @@ def meta(dataset_id: str = "people", level: Level = Level.L1) -> DatasetMeta:
     return DatasetMeta(
         id=dataset_id, title_zh="人员", title_en="People", publisher="market", level=level
     )
+
+
+def join_team(portal: Portal, grant_id: str, members: list[str]) -> None:
+    """Each invited team member accepts the invitation to the grant."""
+    for member in members:
+        grants.answer_invitation(portal, actor=member, grant_id=grant_id, accept=True)

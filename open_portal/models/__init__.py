@@ -33,7 +33,14 @@ from open_portal.models.exports import (
     Visibility,
     Vote,
 )
-from open_portal.models.grants import Grant, GrantDataset, GrantMember, GrantStatus
+from open_portal.models.grants import (
+    Grant,
+    GrantDataset,
+    GrantInvitation,
+    GrantMember,
+    GrantStatus,
+    InvitationStatus,
+)
 from open_portal.models.harvest import (
     HarvestedDataset,
     HarvestSource,
@@ -66,11 +73,13 @@ __all__ = [
     "Grant",
     "GrantDataset",
     "GrantDestruction",
+    "GrantInvitation",
     "GrantMember",
     "GrantStatus",
     "HarvestSource",
     "HarvestStatus",
     "HarvestedDataset",
+    "InvitationStatus",
     "Level",
     "Notification",
     "OpenClass",

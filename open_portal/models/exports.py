@@ -41,6 +41,7 @@ class Visibility(enum.StrEnum):
 
 
 class DestructionStatus(enum.StrEnum):
+    REQUESTED = "requested"  # asked for; waits for a security officer other than who asked
     STARTED = "started"
     DONE = "done"
 

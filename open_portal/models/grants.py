@@ -21,6 +21,12 @@ class GrantStatus(enum.StrEnum):
     DESTROYED = "destroyed"
 
 
+class InvitationStatus(enum.StrEnum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
 class Grant(Base):
     """A grant (or authorization agreement for an operator) created by an approval."""
 
@@ -44,15 +50,23 @@ class Grant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     members: Mapped[list[GrantMember]] = relationship(
-        back_populates="grant", cascade="all, delete-orphan"
+        back_populates="grant", cascade="all, delete-orphan", order_by="GrantMember.user_name"
     )
     datasets: Mapped[list[GrantDataset]] = relationship(
         back_populates="grant", cascade="all, delete-orphan"
+    )
+    invitations: Mapped[list[GrantInvitation]] = relationship(
+        back_populates="grant", cascade="all, delete-orphan", order_by="GrantInvitation.user_name"
     )
 
     @property
     def member_names(self) -> list[str]:
         return [m.user_name for m in self.members]
+
+    @property
+    def invited_names(self) -> list[str]:
+        """Team members asked to join who have not answered yet."""
+        return [i.user_name for i in self.invitations if i.status == InvitationStatus.INVITED]
 
     def is_usable(self, now: datetime) -> bool:
         """Active and within its term."""
@@ -76,3 +90,19 @@ class GrantDataset(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
 
     grant: Mapped[Grant] = relationship(back_populates="datasets")
+
+
+class GrantInvitation(Base):
+    """A team member named in the application, asked to join the grant; nobody joins unasked."""
+
+    __tablename__ = "grant_invitations"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[InvitationStatus] = mapped_column(
+        Enum(InvitationStatus, native_enum=False, length=16), default=InvitationStatus.INVITED
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    grant: Mapped[Grant] = relationship(back_populates="invitations")

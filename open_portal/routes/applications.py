@@ -8,12 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from open_portal import ledger
 from open_portal.auth import Identity
 from open_portal.models import ApplicantKind, Application, Dataset, Decision, Level
+from open_portal.params import RowId, Word
 from open_portal.schemas import ApplicationInput
 from open_portal.service import applications as service
 from open_portal.service.access import allowed, dataset_resource
+from open_portal.service.catalog import budget_view
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
 router = APIRouter()
@@ -23,7 +27,12 @@ CreatorDep = Annotated[Identity, Depends(Guard("create", "application", per_reso
 ReviewerDep = Annotated[Identity, Depends(Guard("review", "application", per_resource=True))]
 
 
-def application_view(app: Application) -> dict[str, Any]:
+def dataset_budgets(session: Session, app: Application) -> dict[str, Any]:
+    """What each dataset has left of its total privacy budget, for the reviewers."""
+    return {d: budget_view(ledger.dataset_balance(session, d)) for d in app.dataset_ids}
+
+
+def application_view(app: Application, session: Session | None = None) -> dict[str, Any]:
     return {
         "id": app.id,
         "applicant": app.applicant,
@@ -37,6 +46,8 @@ def application_view(app: Application) -> dict[str, Any]:
         "ends_on": app.ends_on.isoformat(),
         "status": app.status.value,
         "team_members": list(app.team_members),
+        "epsilon_requested": app.epsilon_requested,
+        "dataset_budgets": dataset_budgets(session, app) if session is not None else {},
         "decisions": [
             {
                 "reviewer": d.reviewer,
@@ -91,10 +102,10 @@ def create_from_form(
     user: CreatorDep,
     dataset_ids: Annotated[list[str], Form()],
     purpose: Annotated[str, Form()],
-    level: Annotated[str, Form()],
+    level: Annotated[Level, Form()],
     starts_on: Annotated[date, Form()],
     ends_on: Annotated[date, Form()],
-    kind: Annotated[str, Form()] = "person",
+    kind: Annotated[ApplicantKind, Form()] = ApplicantKind.PERSON,
     project_description: Annotated[str, Form()] = "",
     products: Annotated[str, Form()] = "",
     team_members: Annotated[str, Form()] = "",
@@ -106,13 +117,13 @@ def create_from_form(
     action: Annotated[str, Form()] = "draft",
 ) -> RedirectResponse:
     data = ApplicationInput(
-        kind=ApplicantKind(kind),
+        kind=kind,
         dataset_ids=dataset_ids,
         purpose=purpose,
         project_description=project_description,
         products=products,
         team_members=[m for m in team_members.replace("，", ",").split(",")],
-        level=Level(level),
+        level=level,
         starts_on=starts_on,
         ends_on=ends_on,
         epsilon=epsilon,
@@ -131,7 +142,7 @@ def create_from_form(
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
-    request: Request, portal: PortalDep, user: MemberDep, application_id: int
+    request: Request, portal: PortalDep, user: MemberDep, application_id: RowId
 ) -> HTMLResponse:
     with portal.sessions() as session:
         app = service.get_application(
@@ -146,6 +157,7 @@ def application_page(
             if app.status.value == "submitted"
             else [],
             datasets={d: session.get(Dataset, d) for d in app.dataset_ids},
+            budgets=dataset_budgets(session, app),
         )
 
 
@@ -154,8 +166,8 @@ def act_from_form(
     request: Request,
     portal: PortalDep,
     user: MemberDep,
-    application_id: int,
-    action: str,
+    application_id: RowId,
+    action: Word,
     comment: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     _act(portal, user, application_id, action, comment)
@@ -199,7 +211,8 @@ def _act(
 def api_list(portal: PortalDep, user: MemberDep) -> list[dict[str, Any]]:
     with portal.sessions() as session:
         return [
-            application_view(a) for a in service.list_applications(portal, session, actor=user.name)
+            application_view(a, session)
+            for a in service.list_applications(portal, session, actor=user.name)
         ]
 
 
@@ -212,15 +225,21 @@ def api_create(
         service.submit(portal, actor=user.name, application_id=application.id)
     with portal.sessions() as session:
         return application_view(
-            service.get_application(portal, session, actor=user.name, application_id=application.id)
+            service.get_application(
+                portal, session, actor=user.name, application_id=application.id
+            ),
+            session,
         )
 
 
 @router.get("/api/applications/{application_id}")
-def api_show(portal: PortalDep, user: MemberDep, application_id: int) -> dict[str, Any]:
+def api_show(portal: PortalDep, user: MemberDep, application_id: RowId) -> dict[str, Any]:
     with portal.sessions() as session:
         return application_view(
-            service.get_application(portal, session, actor=user.name, application_id=application_id)
+            service.get_application(
+                portal, session, actor=user.name, application_id=application_id
+            ),
+            session,
         )
 
 
@@ -228,12 +247,15 @@ def api_show(portal: PortalDep, user: MemberDep, application_id: int) -> dict[st
 def api_act(
     portal: PortalDep,
     user: MemberDep,
-    application_id: int,
-    action: str,
+    application_id: RowId,
+    action: Word,
     body: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     _act(portal, user, application_id, action, (body or {}).get("comment", ""))
     with portal.sessions() as session:
         return application_view(
-            service.get_application(portal, session, actor=user.name, application_id=application_id)
+            service.get_application(
+                portal, session, actor=user.name, application_id=application_id
+            ),
+            session,
         )

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from audit import AuditEvent
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
+from open_portal.params import GrantId
 from open_portal.service import auditing
 from open_portal.service.context import Portal
 from open_portal.web import Guard, PortalDep, render
@@ -96,7 +97,7 @@ def vkey(portal: PortalDep, user: PublicDep) -> str:
 
 
 @router.get("/audit/evidence/{grant_id}")
-def evidence_bundle(portal: PortalDep, user: AuditorDep, grant_id: str) -> JSONResponse:
+def evidence_bundle(portal: PortalDep, user: AuditorDep, grant_id: GrantId) -> JSONResponse:
     """Every event of a grant with its inclusion proof against one signed checkpoint."""
     bundle = auditing.grant_evidence(portal, grant_id)
     return JSONResponse(

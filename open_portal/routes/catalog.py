@@ -8,10 +8,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
 
+from open_portal import ledger
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
 from open_portal.models import Level
+from open_portal.params import DatasetId
 from open_portal.schemas import DatasetMeta
 from open_portal.service import catalog, detection, harvest
 from open_portal.web import CsrfDep, Guard, PortalDep, render
@@ -69,7 +72,7 @@ def catalog_page(
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
 def dataset_page(
-    request: Request, portal: PortalDep, user: ReaderDep, dataset_id: str
+    request: Request, portal: PortalDep, user: ReaderDep, dataset_id: DatasetId
 ) -> HTMLResponse:
     with portal.sessions() as session:
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
@@ -85,24 +88,25 @@ def dataset_page(
             is_owner=is_owner,
             column_types=COLUMN_TYPE_LABELS,
             detection=detection.detection_of(session, version.id) if is_owner and version else None,
+            budget=catalog.budget_view(ledger.dataset_balance(session, dataset.id)),
         )
 
 
 @router.get("/datasets/{dataset_id}/dcat.jsonld")
-def dataset_dcat(request: Request, user: ReaderDep, dataset_id: str) -> RedirectResponse:
+def dataset_dcat(request: Request, user: ReaderDep, dataset_id: DatasetId) -> RedirectResponse:
     """The dataset's DCAT-AP 3 record now lives at ``/dcat/datasets/<id>.jsonld``."""
     target = f"{request.app.state.prefix}/dcat/datasets/{quote(dataset_id, safe='')}.jsonld"
     return RedirectResponse(target, status_code=308)
 
 
 @router.get("/datasets/{dataset_id}/download")
-def download(portal: PortalDep, user: ReaderDep, dataset_id: str) -> FileResponse:
+def download(portal: PortalDep, user: ReaderDep, dataset_id: DatasetId) -> FileResponse:
     path, release = catalog.download_release(portal, actor=user.name, dataset_id=dataset_id)
     return FileResponse(path, filename=path.name, headers={"X-Content-SHA256": release.sha256})
 
 
 @router.get("/datasets/{dataset_id}/report")
-def release_report(portal: PortalDep, user: ReaderDep, dataset_id: str) -> JSONResponse:
+def release_report(portal: PortalDep, user: ReaderDep, dataset_id: DatasetId) -> JSONResponse:
     """The security assessment that goes with the published release."""
     with portal.sessions() as session:
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
@@ -165,7 +169,7 @@ OwnerDep = Annotated[Identity, Depends(Guard("update", "dataset", per_resource=T
 
 @router.post("/datasets/{dataset_id}/versions", dependencies=[CsrfDep])
 async def upload_version(
-    request: Request, portal: PortalDep, user: OwnerDep, dataset_id: str, file: UploadFile
+    request: Request, portal: PortalDep, user: OwnerDep, dataset_id: DatasetId, file: UploadFile
 ) -> RedirectResponse:
     """A new version of the dataset; its proposed policy must be confirmed again."""
     content = await file.read(MAX_UPLOAD + 1)
@@ -191,7 +195,7 @@ async def confirm_policy(
     request: Request,
     portal: PortalDep,
     user: OwnerDep,
-    dataset_id: str,
+    dataset_id: DatasetId,
     policy_yaml: Annotated[str, Form()],
 ) -> RedirectResponse:
     """The policy and, in fields ``type:<column>``, the type of each column in releases."""
@@ -207,3 +211,37 @@ async def confirm_policy(
         column_types=types or None,
     )
     return RedirectResponse(f"{request.app.state.prefix}/datasets/{dataset_id}", status_code=303)
+
+
+@router.post("/datasets/{dataset_id}/budget", dependencies=[CsrfDep])
+def set_budget_from_form(
+    request: Request,
+    portal: PortalDep,
+    user: OwnerDep,
+    dataset_id: DatasetId,
+    total: Annotated[str, Form(max_length=32)],
+    per_person: Annotated[str, Form(max_length=32)] = "",
+) -> RedirectResponse:
+    catalog.set_privacy_budget(
+        portal, actor=user.name, dataset_id=dataset_id, total=total, per_person=per_person
+    )
+    return RedirectResponse(
+        f"{request.app.state.prefix}/datasets/{dataset_id}#budget", status_code=303
+    )
+
+
+class BudgetInput(BaseModel):
+    """The dataset's total ε for all its grants, and optionally each person's share."""
+
+    total: str = Field(min_length=1, max_length=32)
+    per_person: str | None = Field(default=None, max_length=32)
+
+
+@router.post("/api/datasets/{dataset_id}/budget")
+def set_budget(
+    portal: PortalDep, user: OwnerDep, dataset_id: DatasetId, body: BudgetInput
+) -> dict[str, str | None] | None:
+    state = catalog.set_privacy_budget(
+        portal, actor=user.name, dataset_id=dataset_id, total=body.total, per_person=body.per_person
+    )
+    return catalog.budget_view(state)

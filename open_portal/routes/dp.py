@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from open_portal.auth import Identity
+from open_portal.params import GrantId
 from open_portal.service import dp as service
 from open_portal.web import Guard, PortalDep
 
@@ -19,7 +20,7 @@ ReaderDep = Annotated[Identity, Depends(Guard("read", "grant", per_resource=True
 def dp_query(
     portal: PortalDep,
     user: UserDep,
-    grant_id: str,
+    grant_id: GrantId,
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
     """One DP query: ``{"dataset": ..., "kind": ..., "epsilon": "0.1", ...}``; spends budget."""
@@ -35,6 +36,6 @@ def dp_query(
 
 
 @router.get("/api/grants/{grant_id}/budget")
-def budget(portal: PortalDep, user: ReaderDep, grant_id: str) -> dict[str, Any]:
+def budget(portal: PortalDep, user: ReaderDep, grant_id: GrantId) -> dict[str, Any]:
     """The grant's budget and its charges in order, for the budget chart."""
     return service.budget_history(portal, actor=user.name, grant_id=grant_id)

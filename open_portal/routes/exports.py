@@ -5,6 +5,7 @@ destruction page with its certificate; the JSON API and the workspace's export e
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import ExportFile, ExportRequest, GrantDestruction, Visibility, Vote
+from open_portal.params import GrantId, RowId, Word
 from open_portal.previews import BY_REFERENCE, MEDIA_TYPES, SANDBOX_HEADERS, render_preview
 from open_portal.service import destruction, exports
 from open_portal.service.context import Portal
@@ -126,7 +128,7 @@ def exports_page(request: Request, portal: PortalDep, user: ReaderDep) -> HTMLRe
 
 @router.get("/exports/{request_id}", response_class=HTMLResponse)
 def export_page(
-    request: Request, portal: PortalDep, user: ReaderDep, request_id: int
+    request: Request, portal: PortalDep, user: ReaderDep, request_id: RowId
 ) -> HTMLResponse:
     base = request.app.state.prefix
     with portal.sessions() as session:
@@ -155,7 +157,7 @@ def export_page(
 
 
 @router.get("/exports/{request_id}/files/{file_id}")
-def file_content(portal: PortalDep, user: ReaderDep, request_id: int, file_id: int) -> Response:
+def file_content(portal: PortalDep, user: ReaderDep, request_id: RowId, file_id: RowId) -> Response:
     """The held copy, shown inline in a sandbox, to the officers reviewing the request only."""
     file, data = exports.file_content(
         portal, actor=user.name, request_id=request_id, file_id=file_id
@@ -168,7 +170,7 @@ def file_content(portal: PortalDep, user: ReaderDep, request_id: int, file_id: i
 
 
 @router.get("/exports/{request_id}/files/{file_id}/download")
-def download(portal: PortalDep, user: DownloadDep, request_id: int, file_id: int) -> Response:
+def download(portal: PortalDep, user: DownloadDep, request_id: RowId, file_id: RowId) -> Response:
     """A released file, for the grant's members."""
     file, data = exports.download(portal, actor=user.name, request_id=request_id, file_id=file_id)
     name = file.name.rsplit("/", 1)[-1]
@@ -191,7 +193,7 @@ def _quote(name: str) -> str:
 
 @router.get("/exports/{request_id}/release", response_class=HTMLResponse)
 def release_page(
-    request: Request, portal: PortalDep, user: ReaderDep, request_id: int
+    request: Request, portal: PortalDep, user: ReaderDep, request_id: RowId
 ) -> HTMLResponse:
     evidence = exports.release_evidence(portal, actor=user.name, request_id=request_id)
     with portal.sessions() as session:
@@ -213,7 +215,7 @@ def comment_from_form(
     request: Request,
     portal: PortalDep,
     user: ReaderDep,
-    request_id: int,
+    request_id: RowId,
     text: Annotated[str, Form()],
     visibility: Annotated[str, Form()] = "public",
     file_id: Annotated[str, Form()] = "",
@@ -224,7 +226,7 @@ def comment_from_form(
         request_id=request_id,
         text=text,
         visibility=_visibility(visibility),
-        file_id=int(file_id) if file_id.strip().isdigit() else None,
+        file_id=int(file_id) if re.fullmatch(r"[1-9][0-9]{0,8}", file_id.strip()) else None,
     )
     return _back(request, request_id)
 
@@ -234,8 +236,8 @@ def group_from_form(
     request: Request,
     portal: PortalDep,
     user: EditorDep,
-    request_id: int,
-    group: str,
+    request_id: RowId,
+    group: Word,
     context: Annotated[str, Form()] = "",
     controls: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
@@ -255,7 +257,7 @@ def add_files_from_form(
     request: Request,
     portal: PortalDep,
     user: EditorDep,
-    request_id: int,
+    request_id: RowId,
     files: Annotated[str, Form()],
     group: Annotated[str, Form()] = "default",
 ) -> RedirectResponse:
@@ -276,9 +278,9 @@ def file_action_from_form(
     request: Request,
     portal: PortalDep,
     user: ReaderDep,
-    request_id: int,
-    file_id: int,
-    action: str,
+    request_id: RowId,
+    file_id: RowId,
+    action: Word,
     response: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     _file_action(portal, user, request_id, file_id, action, response)
@@ -290,8 +292,8 @@ def action_from_form(
     request: Request,
     portal: PortalDep,
     user: ReaderDep,
-    request_id: int,
-    action: str,
+    request_id: RowId,
+    action: Word,
     comment: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     _act(portal, user, request_id, action, comment)
@@ -304,7 +306,7 @@ def action_from_form(
 
 @router.get("/destruction/{grant_id}", response_class=HTMLResponse)
 def destruction_page(
-    request: Request, portal: PortalDep, user: GrantReaderDep, grant_id: str
+    request: Request, portal: PortalDep, user: GrantReaderDep, grant_id: GrantId
 ) -> HTMLResponse:
     with portal.sessions() as session:
         record = destruction.destruction_of(portal, session, actor=user.name, grant_id=grant_id)
@@ -335,12 +337,10 @@ def destroy_from_form(
     request: Request,
     portal: PortalDep,
     user: DestroyerDep,
-    grant_id: str,
+    grant_id: GrantId,
     reason: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    destruction.destroy_grant(
-        portal, actor=user.name, grant_id=grant_id, confirmed_by=user.name, reason=reason
-    )
+    destruction.request_or_confirm(portal, actor=user.name, grant_id=grant_id, reason=reason)
     return RedirectResponse(f"{request.app.state.prefix}/destruction/{grant_id}", status_code=303)
 
 
@@ -349,7 +349,7 @@ def destroy_from_form(
 
 @router.post("/api/workspace/grants/{grant_id}/exports", status_code=201)
 def workspace_export(
-    portal: PortalDep, user: CreatorDep, grant_id: str, body: WorkspaceExport
+    portal: PortalDep, user: CreatorDep, grant_id: GrantId, body: WorkspaceExport
 ) -> dict[str, Any]:
     """The workspace client's export request; the portal copies the files itself."""
     created = exports.request_export(
@@ -375,14 +375,14 @@ def api_list(portal: PortalDep, user: ReaderDep) -> list[dict[str, Any]]:
 
 
 @router.get("/api/exports/{request_id}")
-def api_show(portal: PortalDep, user: ReaderDep, request_id: int) -> dict[str, Any]:
+def api_show(portal: PortalDep, user: ReaderDep, request_id: RowId) -> dict[str, Any]:
     with portal.sessions() as session:
         item = exports.get_request(portal, session, actor=user.name, request_id=request_id)
         return request_view(portal, session, item, user.name)
 
 
 @router.get("/api/exports/{request_id}/release")
-def api_release(portal: PortalDep, user: ReaderDep, request_id: int) -> dict[str, Any]:
+def api_release(portal: PortalDep, user: ReaderDep, request_id: RowId) -> dict[str, Any]:
     """The signed release manifest with its inclusion proof and checkpoint."""
     return exports.release_evidence(portal, actor=user.name, request_id=request_id)
 
@@ -394,7 +394,7 @@ class MoreFiles(BaseModel):
 
 @router.post("/api/exports/{request_id}/files")
 def api_add_files(
-    portal: PortalDep, user: EditorDep, request_id: int, body: MoreFiles
+    portal: PortalDep, user: EditorDep, request_id: RowId, body: MoreFiles
 ) -> dict[str, Any]:
     """Add files of the outbox to a pending or returned request."""
     exports.add_files(
@@ -407,9 +407,9 @@ def api_add_files(
 def api_file_action(
     portal: PortalDep,
     user: ReaderDep,
-    request_id: int,
-    file_id: int,
-    action: str,
+    request_id: RowId,
+    file_id: RowId,
+    action: Word,
     body: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     _file_action(portal, user, request_id, file_id, action, (body or {}).get("response", ""))
@@ -420,8 +420,8 @@ def api_file_action(
 def api_act(
     portal: PortalDep,
     user: ReaderDep,
-    request_id: int,
-    action: str,
+    request_id: RowId,
+    action: Word,
     body: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     values = body or {}
@@ -439,22 +439,18 @@ def api_act(
 
 
 @router.get("/api/destruction/{grant_id}/certificate")
-def api_certificate(portal: PortalDep, user: GrantReaderDep, grant_id: str) -> dict[str, Any]:
+def api_certificate(portal: PortalDep, user: GrantReaderDep, grant_id: GrantId) -> dict[str, Any]:
     """The destruction certificate: its audit entry, inclusion proof and signed checkpoint."""
     return destruction.certificate(portal, actor=user.name, grant_id=grant_id)
 
 
 @router.post("/api/destruction/{grant_id}")
 def api_destroy(
-    portal: PortalDep, user: DestroyerDep, grant_id: str, body: dict[str, str] | None = None
+    portal: PortalDep, user: DestroyerDep, grant_id: GrantId, body: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """An officer confirms and runs the destruction; returns the certificate."""
-    return destruction.destroy_grant(
-        portal,
-        actor=user.name,
-        grant_id=grant_id,
-        confirmed_by=user.name,
-        reason=(body or {}).get("reason", ""),
+    """Start a destruction, or (another officer) confirm and run it; returns the certificate."""
+    return destruction.request_or_confirm(
+        portal, actor=user.name, grant_id=grant_id, reason=(body or {}).get("reason", "")
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from open_portal import ledger
 from open_portal.auth import Identity
 from open_portal.models import Dataset, Grant
+from open_portal.params import GrantId, Word
 from open_portal.service import grants as service
 from open_portal.service.access import check, grant_resource
 from open_portal.service.usage import grant_usage
@@ -22,6 +23,7 @@ ReaderDep = Annotated[Identity, Depends(Guard("read", "grant", per_resource=True
 ChangeDep = Annotated[Identity, Depends(Guard("change", "grant", per_resource=True))]
 UserDep = Annotated[Identity, Depends(Guard("use", "grant", per_resource=True))]
 ACTIONS = ("suspend", "reinstate", "revoke", "end")
+INVITATION_ANSWERS = ("accept", "decline")
 
 
 def budget_of(portal: Any, grant: Grant) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -50,6 +52,7 @@ def grant_view(portal: Any, grant: Grant) -> dict[str, Any]:
         "holder": grant.holder,
         "organisation": grant.organisation,
         "members": grant.member_names,
+        "invited": grant.invited_names,
         "level": grant.level.value,
         "status": grant.status.value,
         "starts_at": grant.starts_at.isoformat(),
@@ -77,7 +80,9 @@ def my_grants(request: Request, portal: PortalDep, user: ReaderDep) -> HTMLRespo
 
 
 @router.get("/grants/{grant_id}", response_class=HTMLResponse)
-def grant_page(request: Request, portal: PortalDep, user: ReaderDep, grant_id: str) -> HTMLResponse:
+def grant_page(
+    request: Request, portal: PortalDep, user: ReaderDep, grant_id: GrantId
+) -> HTMLResponse:
     with portal.sessions() as session:
         grant = service.get_grant(portal, session, actor=user.name, grant_id=grant_id)
         view = grant_view(portal, grant)
@@ -96,8 +101,8 @@ def change_from_form(
     request: Request,
     portal: PortalDep,
     user: ChangeDep,
-    grant_id: str,
-    action: str,
+    grant_id: GrantId,
+    action: Word,
     reason: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     _change(portal, user, grant_id, action, reason)
@@ -105,6 +110,10 @@ def change_from_form(
 
 
 def _change(portal: Any, user: Identity, grant_id: str, action: str, reason: str) -> Grant:
+    if action in INVITATION_ANSWERS:
+        return service.answer_invitation(
+            portal, actor=user.name, grant_id=grant_id, accept=action == "accept"
+        )
     if action not in ACTIONS:
         from open_portal.exceptions import NotFound
 
@@ -123,7 +132,7 @@ def api_list(portal: PortalDep, user: ReaderDep) -> list[dict[str, Any]]:
 
 
 @router.get("/api/grants/{grant_id}")
-def api_show(portal: PortalDep, user: ReaderDep, grant_id: str) -> dict[str, Any]:
+def api_show(portal: PortalDep, user: ReaderDep, grant_id: GrantId) -> dict[str, Any]:
     with portal.sessions() as session:
         return grant_view(
             portal, service.get_grant(portal, session, actor=user.name, grant_id=grant_id)
@@ -134,8 +143,8 @@ def api_show(portal: PortalDep, user: ReaderDep, grant_id: str) -> dict[str, Any
 def api_change(
     portal: PortalDep,
     user: ChangeDep,
-    grant_id: str,
-    action: str,
+    grant_id: GrantId,
+    action: Word,
     body: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     _change(portal, user, grant_id, action, (body or {}).get("reason", ""))
@@ -146,7 +155,7 @@ def api_change(
 
 
 @router.get("/api/workspace/grants/{grant_id}")
-def workspace_grant(portal: PortalDep, user: UserDep, grant_id: str) -> dict[str, Any]:
+def workspace_grant(portal: PortalDep, user: UserDep, grant_id: GrantId) -> dict[str, Any]:
     """What the client inside a workspace sees of its grant."""
     with portal.sessions() as session:
         grant = service.get_grant(portal, session, actor=user.name, grant_id=grant_id)

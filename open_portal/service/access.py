@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 import policies
-from open_portal.models import Application, Dataset, Grant
+from open_portal.models import Application, Dataset, DatasetVersion, Grant
 from policies import AccessDenied, Resource, Subject
 
 
@@ -30,8 +31,20 @@ def _domains(datasets: Sequence[Dataset]) -> list[str]:
     return ["*", *sorted({domain_of(d) for d in datasets})]
 
 
+def confirmed_version(dataset: Dataset) -> DatasetVersion | None:
+    """The newest version whose desensitization policy the owner confirmed, if any."""
+    confirmed = [v for v in dataset.versions if v.policy_confirmed]
+    return confirmed[-1] if confirmed else None
+
+
 def dataset_resource(dataset: Dataset, user: str, kind: str = "catalog") -> list[Resource]:
-    attrs = {"level": dataset.level.value, "is_owner": bool(user) and dataset.owner == user}
+    """A dataset as the policy sees it: its level, whether the user owns it, and whether it is
+    published (a version's policy confirmed; until then it is a draft only its owner sees)."""
+    attrs = {
+        "level": dataset.level.value,
+        "is_owner": bool(user) and dataset.owner == user,
+        "published": confirmed_version(dataset) is not None,
+    }
     return [Resource(kind, domain=d, attrs=attrs) for d in ("*", domain_of(dataset))]
 
 
@@ -42,19 +55,27 @@ def application_resource(
     attrs = {
         "kind": application.kind.value,
         "is_applicant": application.applicant == user,
+        "is_team_member": user in application.team_members,
         "owns_a_dataset": user in {d.owner for d in datasets},
     }
     domains = [domain] if domain else _domains(datasets)
     return [Resource("application", domain=d, attrs=attrs) for d in domains]
 
 
-def grant_resource(session: Session, grant: Grant, user: str, now: datetime) -> list[Resource]:
+def grant_resource(
+    session: Session, grant: Grant, user: str, now: datetime, **extra: Any
+) -> list[Resource]:
+    """A grant as the policy sees it; ``extra`` adds attributes of one action (e.g. who started
+    a destruction)."""
     datasets = _datasets(session, [d.dataset_id for d in grant.datasets])
     attrs = {
         "is_member": user in grant.member_names,
+        "is_invited": user in grant.invited_names,
         "is_holder": grant.holder == user,
         "grant_usable": grant.is_usable(now),
         "owns_a_dataset": user in {d.owner for d in datasets},
+        "started_destruction": False,
+        **extra,
     }
     return [Resource("grant", domain=d, attrs=attrs) for d in _domains(datasets)]
 

@@ -21,9 +21,17 @@ from open_portal.models import (
     User,
 )
 from open_portal.schemas import ApplicationInput
-from open_portal.service.access import allowed, application_resource, check, domain_of
+from open_portal.service.access import (
+    allowed,
+    application_resource,
+    check,
+    confirmed_version,
+    domain_of,
+)
 from open_portal.service.auditing import record
+from open_portal.service.catalog import visible_dataset
 from open_portal.service.context import Portal
+from open_portal.service.grants import create_grant, pinned_version
 from open_portal.service.notifications import notify
 
 S = ApplicationStatus
@@ -53,10 +61,11 @@ def next_state(current: ApplicationStatus, action: str) -> ApplicationStatus:
         ) from None
 
 
-def _datasets(session: Session, data: ApplicationInput) -> list[Dataset]:
+def _datasets(session: Session, data: ApplicationInput, actor: str) -> list[Dataset]:
     datasets = []
     for dataset_id in sorted(set(data.dataset_ids)):
-        dataset = session.get(Dataset, dataset_id)
+        # a dataset the applicant may not see (L4, draft) is answered as an unknown one
+        dataset = visible_dataset(session, actor=actor, dataset_id=dataset_id)
         if dataset is None:
             raise InvalidInput(f"unknown dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
         if dataset.level == Level.L4:
@@ -74,7 +83,7 @@ def _datasets(session: Session, data: ApplicationInput) -> list[Dataset]:
                 f"{dataset_id} is level L3: only aggregate (L3) access can be requested",
                 zh=f"{dataset_id} 为 L3 级，只能申请 L3（差分隐私统计）访问",
             )
-        if dataset.latest is None or not dataset.latest.policy_confirmed:
+        if confirmed_version(dataset) is None:
             raise InvalidInput(
                 f"{dataset_id} is not ready: its owner has not confirmed its policy",
                 zh=f"{dataset_id} 尚未就绪：数据提供方未确认脱敏策略",
@@ -95,7 +104,7 @@ def _check_members(session: Session, members: list[str]) -> None:
 def create_application(portal: Portal, *, actor: str, data: ApplicationInput) -> Application:
     """Save a draft application; nothing is sent for review yet."""
     with portal.sessions.begin() as session:
-        datasets = _datasets(session, data)
+        datasets = _datasets(session, data, actor)
         _check_members(session, data.team_members)
         application = Application(
             applicant=actor,
@@ -134,14 +143,14 @@ def update_application(
 ) -> Application:
     """Edit a draft or returned application."""
     with portal.sessions.begin() as session:
-        application = _get(session, application_id)
+        application = _visible(session, actor, application_id)
         check(actor, "edit", application_resource(session, application, actor))
         if application.status not in EDITABLE:
             raise InvalidTransition(
                 f"an application that is {application.status.value} cannot be edited",
                 zh="只有草稿或被退回的申请可以修改",
             )
-        datasets = _datasets(session, data)
+        datasets = _datasets(session, data, actor)
         _check_members(session, data.team_members)
         for name in (
             "kind",
@@ -167,7 +176,7 @@ def update_application(
 def submit(portal: Portal, *, actor: str, application_id: int) -> Application:
     """Send for review: needs the data-use agreement and the security commitment."""
     with portal.sessions.begin() as session:
-        application = _get(session, application_id)
+        application = _visible(session, actor, application_id)
         check(actor, "edit", application_resource(session, application, actor))
         application.status = next_state(application.status, "submit")
         if not (application.agreement_accepted and application.commitment_accepted):
@@ -194,7 +203,7 @@ def submit(portal: Portal, *, actor: str, application_id: int) -> Application:
 
 def withdraw(portal: Portal, *, actor: str, application_id: int) -> Application:
     with portal.sessions.begin() as session:
-        application = _get(session, application_id)
+        application = _visible(session, actor, application_id)
         check(actor, "edit", application_resource(session, application, actor))
         application.status = next_state(application.status, "withdraw")
         record(
@@ -241,7 +250,7 @@ def review(
     the application back to its author for changes.
     """
     with portal.sessions.begin() as session:
-        application = _get(session, application_id)
+        application = _visible(session, actor, application_id)
         if application.status != S.SUBMITTED:
             next_state(application.status, decision.value)
         if decision != Decision.APPROVE and not comment.strip():
@@ -249,9 +258,17 @@ def review(
         roles = reviewer_roles(portal, session, application, actor)
         if not roles:
             raise Forbidden(
-                "you have no review pending on this application (own applications cannot be reviewed)",
-                zh="您在此申请上没有待办的审核（不能审核自己的申请）",
+                "you have no review pending on this application (nobody reviews an application "
+                "they or their team made, and the owner's and the officer's approvals of an L3 "
+                "application come from two different people)",
+                zh="您在此申请上没有待办的审核（申请人及其团队成员不能审核该申请；"
+                "L3 申请的数据提供方审批与安全审核员审批须由两个不同的人作出）",
             )
+        if decision == Decision.APPROVE:
+            for requested in application.dataset_ids:
+                dataset = session.get(Dataset, requested)
+                assert dataset is not None
+                pinned_version(dataset)  # refuses when no version's policy is confirmed
         round_ = current_round(application)
         for role, dataset_id in roles:
             session.add(
@@ -306,7 +323,6 @@ def reviewer_roles(
 def _finish(
     portal: Portal, session: Session, application: Application, action: str, actor: str
 ) -> None:
-    from open_portal.service.grants import create_grant
 
     application.status = next_state(application.status, action)
     application.decided_at = portal.clock()
@@ -330,6 +346,11 @@ def _finish(
 def get_application(
     portal: Portal, session: Session, *, actor: str, application_id: int
 ) -> Application:
+    return _visible(session, actor, application_id)
+
+
+def _visible(session: Session, actor: str, application_id: int) -> Application:
+    """The application if the actor may read it; otherwise the same 404 as an unknown id."""
     application = _get(session, application_id)
     if not allowed(actor, "read", application_resource(session, application, actor)):
         raise NotFound(f"no application #{application_id}", zh=f"没有申请 #{application_id}")

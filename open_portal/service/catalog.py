@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 import desensitize
 from desensitize.tableio import COLUMN_TYPES, check_column_types, infer_column_types
+from open_portal import ledger
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
 from open_portal.schemas import DatasetMeta
@@ -94,7 +95,7 @@ def upload_version(
 ) -> DatasetVersion:
     """A new version of an existing dataset; its policy must be confirmed again."""
     with portal.sessions.begin() as session:
-        dataset = _get(session, dataset_id)
+        dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
         check(actor, "update", dataset_resource(dataset, actor, "dataset"))
         version = _add_version(portal, session, dataset, actor, file_name, content)
         dataset.modified = portal.clock()
@@ -178,7 +179,7 @@ def confirm_policy(
     For an L1 dataset this publishes the desensitized release with its assessment report.
     """
     with portal.sessions.begin() as session:
-        dataset = _get(session, dataset_id)
+        dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
         check(actor, "update", dataset_resource(dataset, actor, "dataset"))
         version = dataset.latest
         if version is None:
@@ -305,7 +306,7 @@ def public_release(session: Session, dataset: Dataset) -> Release | None:
 def download_release(portal: Portal, *, actor: str, dataset_id: str) -> tuple[Path, Release]:
     """The published file of an L1 dataset: no application needed, every download logged."""
     with portal.sessions.begin() as session:
-        dataset = _get(session, dataset_id)
+        dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
         check(actor, "download", dataset_resource(dataset, actor, "release"))
         release = public_release(session, dataset)
         if release is None:
@@ -322,19 +323,70 @@ def download_release(portal: Portal, *, actor: str, dataset_id: str) -> tuple[Pa
         return Path(release.path), release
 
 
+def set_privacy_budget(
+    portal: Portal,
+    *,
+    actor: str,
+    dataset_id: str,
+    total: str,
+    per_person: str | None = None,
+) -> ledger.DatasetBalance:
+    """The owner sets the dataset's total ε, shared by all its grants, and optionally a cap per
+    person across their grants; never below what is spent already."""
+    with portal.sessions.begin() as session:
+        dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
+        check(actor, "update", dataset_resource(dataset, actor, "dataset"))
+        if dataset.level not in (Level.L2, Level.L3):
+            raise InvalidInput(
+                f"{dataset_id} is {dataset.level.value}: privacy budgets are for L2 and L3 data",
+                zh=f"{dataset_id} 为 {dataset.level.value} 级，隐私预算仅适用于 L2、L3 级数据",
+            )
+        state = ledger.set_dataset_budget(
+            session, dataset_id, total, per_person=per_person or None, now=portal.clock()
+        )
+        record(
+            portal,
+            "dataset.budget_set",
+            actor=actor,
+            object=f"dataset:{dataset_id}",
+            total=str(state.budget),
+            per_person=None if state.per_person is None else str(state.per_person),
+            spent=str(state.spent),
+        )
+    return state
+
+
+def budget_view(state: ledger.DatasetBalance | None) -> dict[str, str | None] | None:
+    """What reviewers and owners see of a dataset's total budget (``None``: no total set)."""
+    if state is None:
+        return None
+    return {
+        "total": str(state.budget),
+        "spent": str(state.spent),
+        "remaining": str(state.remaining),
+        "per_person": None if state.per_person is None else str(state.per_person),
+    }
+
+
 def get_dataset(portal: Portal, session: Session, *, actor: str, dataset_id: str) -> Dataset:
-    """A dataset the actor may see; unknown and hidden datasets look the same (404)."""
+    """A dataset the actor may see; unknown and hidden (L4, draft) datasets look the same."""
+    dataset = visible_dataset(session, actor=actor, dataset_id=dataset_id)
+    if dataset is None:
+        raise dataset_not_found(dataset_id)
+    return dataset
+
+
+def visible_dataset(session: Session, *, actor: str, dataset_id: str) -> Dataset | None:
+    """The dataset if it exists and the policy lets the actor see it in the catalog."""
     dataset = session.get(Dataset, dataset_id)
     if dataset is None or not allowed(actor, "read", dataset_resource(dataset, actor)):
-        raise NotFound(f"no dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
+        return None
     return dataset
 
 
-def _get(session: Session, dataset_id: str) -> Dataset:
-    dataset = session.get(Dataset, dataset_id)
-    if dataset is None:
-        raise NotFound(f"no dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
-    return dataset
+def dataset_not_found(dataset_id: str) -> NotFound:
+    """The one answer for a dataset that does not exist or that the caller may not see."""
+    return NotFound(f"no dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
 
 
 @dataclass

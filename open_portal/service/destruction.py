@@ -36,7 +36,7 @@ from open_portal.service.access import allowed, check, grant_resource
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.service.exports.fields import MAX_REASON, bounded
-from open_portal.service.grants import next_state
+from open_portal.service.grants import get_grant, next_state
 from open_portal.service.notifications import notify
 
 SYSTEM = "system"
@@ -86,17 +86,15 @@ def destroy_grant(
                     "on it before the grant is destroyed",
                     zh=f"导出申请 #{waiting[0].id} 正在审核，须由审核员作出决定后才能销毁授权",
                 )
-            if done is None:
-                session.add(
-                    GrantDestruction(
-                        grant_id=grant_id,
-                        triggered_by=actor,
-                        confirmed_by=confirmed_by,
-                        reason=reason,
-                        steps={},
-                        started_at=portal.clock(),
-                    )
-                )
+            if done is None or done.status == DestructionStatus.REQUESTED:
+                if done is None:
+                    done = GrantDestruction(grant_id=grant_id, steps={})
+                    session.add(done)
+                done.status = DestructionStatus.STARTED
+                done.triggered_by = actor
+                done.confirmed_by = confirmed_by
+                done.reason = reason or done.reason
+                done.started_at = portal.clock()
                 record(
                     portal,
                     "grant.destruction_started",
@@ -130,13 +128,69 @@ def _check_people(
                 zh="只有期限届满的授权可以自动销毁，其他情况须由安全审核员确认",
             )
         return
-    check(confirmed_by, "destroy", grant_resource(session, grant, confirmed_by, now))
+    # separation of duties: the officer who confirms is not the one who started it
+    started = grant_resource(
+        session, grant, confirmed_by, now, started_destruction=actor == confirmed_by
+    )
+    check(confirmed_by, "destroy", started)
     if actor != confirmed_by:
         resource = grant_resource(session, grant, actor, now)
         if not (
             allowed(actor, "destroy", resource) or allowed(actor, "request_destruction", resource)
         ):
             check(actor, "request_destruction", resource)
+
+
+def request_or_confirm(
+    portal: Portal, *, actor: str, grant_id: str, reason: str = ""
+) -> dict[str, Any]:
+    """What the destruction button does: start a destruction (the holder or an officer), or
+    confirm and run the one another person started (a security officer other than its starter).
+
+    Returns ``{"status": "requested", ...}`` after a start, the certificate's evidence after a
+    confirmation (or when the grant is destroyed already).
+    """
+    reason = bounded(reason, "reason", MAX_REASON)
+    with portal.sessions.begin() as session:
+        grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
+        pending = session.get(GrantDestruction, grant_id)
+        if pending is None:
+            resource = grant_resource(session, grant, actor, portal.clock())
+            check(actor, "request_destruction", resource)
+            if grant.status not in DESTROYABLE:
+                next_state(grant.status, "destroy")
+            session.add(
+                GrantDestruction(
+                    grant_id=grant_id,
+                    status=DestructionStatus.REQUESTED,
+                    triggered_by=actor,
+                    confirmed_by="",
+                    reason=reason,
+                    steps={},
+                    started_at=portal.clock(),
+                )
+            )
+            record(
+                portal,
+                "grant.destruction_requested",
+                actor=actor,
+                subject=f"grant:{grant_id}",
+                reason=reason,
+            )
+            notify(
+                session,
+                set(portal.policy.users_with_role("officer")) - {actor},
+                zh=f"{actor} 申请销毁授权 {grant_id}，须由另一位安全审核员确认",
+                en=f"{actor} asks to destroy grant {grant_id}: another security officer confirms",
+                link=f"destruction/{grant_id}",
+            )
+            return {"status": "requested", "grant": grant_id, "requested_by": actor}
+        started_by, confirmer = pending.triggered_by, pending.confirmed_by
+        if pending.status == DestructionStatus.REQUESTED:
+            confirmer = actor
+    return destroy_grant(
+        portal, actor=started_by, grant_id=grant_id, confirmed_by=confirmer, reason=reason
+    )
 
 
 def _run_step(portal: Portal, grant_id: str, step: str) -> None:

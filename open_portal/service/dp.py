@@ -5,7 +5,8 @@ Order of a query, each step refusing with nothing spent until the reservation:
    may use it (policy ``use`` on the grant);
 2. the dataset is one of the grant's, with DP metadata declared by its owner;
 3. the query is valid for that metadata (declared columns, bounds, ε > 0 and within the cap);
-4. ε is reserved on the grant's ledger, atomically (``open_portal.ledger.reserve``);
+4. ε is reserved on the grant's ledger, atomically (``open_portal.ledger.reserve``), and in the
+   same transaction on the dataset's total and the caller's share of it, where the owner set them;
 5. the query runs on the raw data of the grant's version, read from the vault;
 6. the answer's hash is written on the charge and the ``dp.query`` event (ε, query and answer
    hashes, budget spent and remaining) is appended to the audit log before the answer is returned.
@@ -63,6 +64,7 @@ def run_dp_query(
             actor=actor,
             query_hash=parsed.fingerprint(),
             now=portal.clock(),
+            dataset_id=dataset.id,
         )
     except ledger.LedgerRefusal as refusal:
         record(

@@ -15,13 +15,16 @@ from open_portal.exceptions import InvalidTransition, NotFound
 from open_portal.models import (
     Application,
     Dataset,
+    DatasetVersion,
     Grant,
     GrantDataset,
+    GrantInvitation,
     GrantMember,
     GrantStatus,
+    InvitationStatus,
     Level,
 )
-from open_portal.service.access import allowed, check, grant_resource
+from open_portal.service.access import allowed, check, confirmed_version, grant_resource
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.service.notifications import notify
@@ -90,16 +93,20 @@ def create_grant(
         epsilon_budget=str(epsilon),
         export_rules=export_rules(application.level),
         wrapped_key=portal.vault.new_wrapped_key(),
-        members=[
-            GrantMember(user_name=name)
-            for name in sorted({application.applicant, *application.team_members})
+        # the holder is the only member at first; the team joins by accepting an invitation
+        members=[GrantMember(user_name=application.applicant)],
+        invitations=[
+            GrantInvitation(user_name=name, created_at=portal.clock())
+            for name in sorted(set(application.team_members) - {application.applicant})
         ],
         created_at=portal.clock(),
     )
     for dataset_id in application.dataset_ids:
         dataset = session.get(Dataset, dataset_id)
-        assert dataset is not None and dataset.latest is not None
-        grant.datasets.append(GrantDataset(dataset_id=dataset_id, version_id=dataset.latest.id))
+        assert dataset is not None
+        grant.datasets.append(
+            GrantDataset(dataset_id=dataset_id, version_id=pinned_version(dataset).id)
+        )
     session.add(grant)
     session.flush()
     if epsilon > 0:
@@ -112,6 +119,7 @@ def create_grant(
         application=application.id,
         holder=grant.holder,
         members=grant.member_names,
+        invited=grant.invited_names,
         level=grant.level.value,
         datasets={d.dataset_id: d.version_id for d in grant.datasets},
         starts_at=grant.starts_at.isoformat(),
@@ -125,6 +133,51 @@ def create_grant(
         en=f"Grant {grant.id} is active: you can open its workspace",
         link=f"grants/{grant.id}",
     )
+    notify(
+        session,
+        set(grant.invited_names),
+        zh=f"{grant.holder} 邀请您加入授权 {grant.id}：请在授权页面接受或拒绝",
+        en=f"{grant.holder} invites you to join grant {grant.id}: accept or decline on its page",
+        link=f"grants/{grant.id}",
+    )
+    return grant
+
+
+def pinned_version(dataset: Dataset) -> DatasetVersion:
+    """The version a grant gets: the newest whose policy the owner confirmed; refuse if none."""
+    version = confirmed_version(dataset)
+    if version is None:
+        raise InvalidTransition(
+            f"dataset {dataset.id} has no version whose desensitization policy its owner "
+            "confirmed: it cannot be granted until the owner confirms one",
+            zh=f"数据集 {dataset.id} 没有经数据提供方确认脱敏策略的版本，确认前不能授权",
+        )
+    return version
+
+
+def answer_invitation(portal: Portal, *, actor: str, grant_id: str, accept: bool) -> Grant:
+    """A team member accepts (joins the grant) or declines the invitation; nobody else can."""
+    with portal.sessions.begin() as session:
+        grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
+        check(actor, "join", grant_resource(session, grant, actor, portal.clock()))
+        invitation = next(i for i in grant.invitations if i.user_name == actor)
+        invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+        invitation.answered_at = portal.clock()
+        if accept:
+            grant.members.append(GrantMember(user_name=actor))
+        record(
+            portal,
+            "grant.member_joined" if accept else "grant.invitation_declined",
+            actor=actor,
+            subject=f"grant:{grant.id}",
+        )
+        notify(
+            session,
+            {grant.holder},
+            zh=f"{actor} {'已加入' if accept else '拒绝加入'}授权 {grant.id}",
+            en=f"{actor} {'joined' if accept else 'declined to join'} grant {grant.id}",
+            link=f"grants/{grant.id}",
+        )
     return grant
 
 
@@ -133,7 +186,7 @@ def change_status(
 ) -> Grant:
     """suspend / reinstate / revoke / end (by the holder) a grant."""
     with portal.sessions.begin() as session:
-        grant = _get(session, grant_id)
+        grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
         check(actor, action, grant_resource(session, grant, actor, portal.clock()))
         grant.status = next_state(grant.status, action)
         grant.status_reason = reason
@@ -185,10 +238,3 @@ def list_grants(portal: Portal, session: Session, *, actor: str) -> list[Grant]:
     every = session.scalars(select(Grant).order_by(Grant.created_at.desc())).all()
     now = portal.clock()
     return [g for g in every if allowed(actor, "read", grant_resource(session, g, actor, now))]
-
-
-def _get(session: Session, grant_id: str) -> Grant:
-    grant = session.get(Grant, grant_id)
-    if grant is None:
-        raise NotFound(f"no grant {grant_id!r}", zh=f"没有授权 {grant_id}")
-    return grant

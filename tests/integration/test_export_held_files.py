@@ -86,6 +86,10 @@ def grant(hub: RunningHub, dataset: str, level: str, team: list[str]) -> str:
     if level == "L3":
         with hub.api("officer") as officer:
             assert officer.post(f"/api/applications/{app_id}/approve").status_code == 200
+    for member in team:  # team members join only by accepting the invitation
+        with hub.api(member) as invited:
+            joined = invited.post(f"/api/grants/g{app_id:04d}/accept")
+            assert joined.status_code == 200, joined.text
     return f"g{app_id:04d}"
 
 

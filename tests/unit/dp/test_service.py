@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from factories import add_dataset, portal_at, submitted_application
+from factories import add_dataset, join_team, portal_at, submitted_application
 from fastapi.routing import APIRoute
 
 from desensitize.dp import QueryError
@@ -21,10 +21,12 @@ from open_portal import ledger
 from open_portal.exceptions import NotFound
 from open_portal.models import DatasetVersion, Decision, Level
 from open_portal.routes import dp as dp_routes
-from open_portal.service import applications, dp, grants
+from open_portal.routes.applications import application_view
+from open_portal.service import applications, catalog, dp, grants
 from open_portal.service.context import Portal
 from open_portal.service.usage import grant_usage
 from open_portal.web import Guard
+from policies import AccessDenied
 
 DISTRICTS = ["西湖区", "上城区", "滨江区"]
 DP_SCHEMA = {
@@ -70,6 +72,7 @@ def l3_grant(portal: Portal, epsilon: str = "2") -> str:
         applications.review(
             portal, actor=reviewer, application_id=app_id, decision=Decision.APPROVE
         )
+    join_team(portal, f"g{app_id:04d}", ["operator"])
     return f"g{app_id:04d}"
 
 
@@ -248,3 +251,42 @@ def test_fifty_concurrent_queries_never_overspend(portal: Portal) -> None:
     assert {e.details["answer_hash"] for e in recorded} >= {a["answer_hash"] for a in answers}
     assert len(events(portal, "dp.query.refused")) == 17
     assert all(c.answer_hash for c in ledger.charges(portal.engine, grant_id))
+
+
+def test_grants_on_one_dataset_share_its_total_budget(portal: Portal) -> None:
+    seal_payments(portal)
+    with pytest.raises(AccessDenied):  # only the dataset's owner sets it
+        catalog.set_privacy_budget(portal, actor="researcher", dataset_id="payments", total="1")
+    catalog.set_privacy_budget(
+        portal, actor="owner", dataset_id="payments", total="1", per_person="0.6"
+    )
+    first, second = l3_grant(portal), l3_grant(portal)
+    count = {"kind": "count", "epsilon": "0.5"}
+    dp.run_dp_query(portal, actor="researcher", grant_id=first, query=count)
+    with pytest.raises(ledger.PersonBudgetExhausted):  # 0.5 + 0.5 > 0.6 for one person
+        dp.run_dp_query(portal, actor="researcher", grant_id=second, query=count)
+    dp.run_dp_query(portal, actor="operator", grant_id=second, query=count)
+    with pytest.raises(ledger.DatasetBudgetExhausted):  # every grant has budget, the dataset not
+        dp.run_dp_query(portal, actor="operator", grant_id=first, query={**count, "epsilon": "0.1"})
+    state = ledger.dataset_balance(portal.engine, "payments")
+    assert state is not None and state.spent == Decimal("1") == state.budget
+    assert ledger.balance(portal.engine, first).spent == Decimal("0.5")
+    assert ledger.balance(portal.engine, second).spent == Decimal("0.5")
+    assert [e.details["reason"][:30] for e in events(portal, "dp.query.refused")] == [
+        "your privacy budget on dataset",
+        "the privacy budget of dataset ",
+    ]
+    [set_event] = events(portal, "dataset.budget_set")
+    assert set_event.details["total"] == "1" and set_event.details["per_person"] == "0.6"
+
+
+def test_reviewers_see_the_requested_epsilon_and_what_the_dataset_has_left(portal: Portal) -> None:
+    catalog.set_privacy_budget(portal, actor="owner", dataset_id="payments", total="5")
+    app_id = submitted_application(portal, ["payments"], Level.L3, epsilon="2")
+    with portal.sessions() as session:
+        app = applications.get_application(portal, session, actor="officer", application_id=app_id)
+        view = application_view(app, session)
+    assert view["epsilon_requested"] == "2"
+    assert view["dataset_budgets"] == {
+        "payments": {"total": "5", "spent": "0", "remaining": "5", "per_person": None}
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from factories import submitted_application
+from factories import join_team, submitted_application
 
 from open_portal.models import Decision, Level
 from open_portal.service import applications
@@ -25,6 +25,7 @@ def make_grant(portal: Portal, level: Level = Level.L2, team: list[str] | None =
         applications.review(
             portal, actor="officer", application_id=app_id, decision=Decision.APPROVE
         )
+    join_team(portal, f"g{app_id:04d}", team if team is not None else ["operator"])
     return f"g{app_id:04d}"
 
 

@@ -149,12 +149,12 @@ def test_every_change_to_the_certificate_fails(portal: Portal, tmp_path: Path) -
     grant_id = make_grant(portal)
     grants.change_status(portal, actor="officer", grant_id=grant_id, action="revoke", reason="违规")
     bundle = destruction.destroy_grant(
-        portal, actor="officer", grant_id=grant_id, confirmed_by="officer"
+        portal, actor="officer", grant_id=grant_id, confirmed_by="officer2"
     )
     vkey = portal.audit.vkey()
     verify_evidence(bundle, vkey)
     changed_entry = json.loads(json.dumps(bundle))
-    changed_entry["entry"]["details"]["confirmed_by"] = "officer2"
+    changed_entry["entry"]["details"]["confirmed_by"] = "officer3"
     leaf = json.loads(base64.b64decode(bundle["leaf_b64"]))
     leaf["details"]["method"] = "shredded"
     changed_leaf = {
@@ -223,12 +223,12 @@ def test_not_while_the_grant_is_usable(portal: Portal) -> None:
     grant_id = make_grant(portal)
     with pytest.raises(InvalidTransition):
         destruction.destroy_grant(
-            portal, actor="officer", grant_id=grant_id, confirmed_by="officer"
+            portal, actor="officer", grant_id=grant_id, confirmed_by="officer2"
         )
     grants.change_status(portal, actor="officer", grant_id=grant_id, action="suspend")
     with pytest.raises(InvalidTransition):
         destruction.destroy_grant(
-            portal, actor="officer", grant_id=grant_id, confirmed_by="officer"
+            portal, actor="officer", grant_id=grant_id, confirmed_by="officer2"
         )
     assert grant_row(portal, grant_id).wrapped_key is not None
 
@@ -241,6 +241,7 @@ def test_not_while_the_grant_is_usable(portal: Portal) -> None:
         ("researcher2", "officer"),  # an outsider cannot ask
         ("operator", "officer"),  # a member who is not the holder cannot ask
         ("system", "system"),  # the system confirms only automatic destruction
+        ("officer", "officer"),  # the officer who starts it cannot confirm it
     ],
 )
 def test_who_may_destroy(portal: Portal, actor: str, confirmed_by: str) -> None:

@@ -130,6 +130,8 @@ def walk_through(
     assert release.status_code == 200 and "inclusion_proof" in release.text
 
     assert researcher.post(f"/api/grants/{grant_id}/end").status_code == 200
+    asked = researcher.post(f"/api/destruction/{grant_id}")  # the holder asks, an officer confirms
+    assert asked.status_code == 200 and asked.json()["status"] == "requested"
     assert researcher.post(f"/api/destruction/{grant_id}").status_code == 403
     bundle = officer.post(f"/api/destruction/{grant_id}", json={"reason": "项目结束"})
     assert bundle.status_code == 200, bundle.text

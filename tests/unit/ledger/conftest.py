@@ -11,11 +11,16 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
-from open_portal.ledger import PrivacyCharge, PrivacyLedger
+from open_portal.ledger import DatasetBudget, PersonSpend, PrivacyCharge, PrivacyLedger
 from open_portal.models.base import Base
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-LEDGER_TABLES = [PrivacyLedger.__table__, PrivacyCharge.__table__]
+LEDGER_TABLES = [
+    PrivacyLedger.__table__,
+    PrivacyCharge.__table__,
+    DatasetBudget.__table__,
+    PersonSpend.__table__,
+]
 
 
 def sqlite_file_engine(path: Path) -> Engine:

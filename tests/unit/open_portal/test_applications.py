@@ -169,10 +169,15 @@ def test_only_the_applicant_submits_or_withdraws(portal: Portal) -> None:
     app = applications.create_application(
         portal, actor="researcher", data=application_input(["tickets"])
     )
-    for intruder in ("operator", "officer", "owner"):
-        with pytest.raises(AccessDenied):
+    # reviewers who may read it are refused; anyone else is told it does not exist
+    for intruder, refusal in (
+        ("operator", NotFound),
+        ("officer", AccessDenied),
+        ("owner", AccessDenied),
+    ):
+        with pytest.raises(refusal):
             applications.submit(portal, actor=intruder, application_id=app.id)
-        with pytest.raises(AccessDenied):
+        with pytest.raises(refusal):
             applications.withdraw(portal, actor=intruder, application_id=app.id)
     assert status(portal, app.id) == S.DRAFT
     applications.withdraw(portal, actor="researcher", application_id=app.id)
@@ -193,11 +198,11 @@ def test_submit_needs_agreement_and_commitment(portal: Portal) -> None:
 @pytest.mark.parametrize(
     ("datasets", "level", "message"),
     [
-        (["violations"], Level.L2, "L4"),
+        (["violations"], Level.L2, "unknown dataset 'violations'"),  # L4: as if unknown
         (["registry"], Level.L2, "open"),
         (["payments"], Level.L2, "only aggregate"),
-        (["nope"], Level.L2, "unknown dataset"),
-        (["unready"], Level.L2, "not ready"),
+        (["nope"], Level.L2, "unknown dataset 'nope'"),
+        (["unready"], Level.L2, "unknown dataset 'unready'"),  # a draft: as if unknown
     ],
 )
 def test_bad_dataset_choices_are_refused(
@@ -262,3 +267,25 @@ def test_applications_are_visible_only_to_those_concerned(portal: Portal) -> Non
         with pytest.raises(NotFound):
             applications.get_application(portal, session, actor="operator", application_id=app_id)
         assert applications.list_applications(portal, session, actor="operator") == []
+
+
+def test_hidden_datasets_are_refused_exactly_like_unknown_ones(portal: Portal) -> None:
+    """L4 and draft datasets answer an applicant with the same words as an id that never existed."""
+    answers = {}
+    for dataset_id in ("violations", "unready", "nope"):
+        with pytest.raises(InvalidInput) as refused:
+            applications.create_application(
+                portal, actor="researcher", data=application_input([dataset_id])
+            )
+        answers[dataset_id] = (
+            refused.value.status_code,
+            str(refused.value).replace(dataset_id, "ID"),
+            refused.value.message_zh.replace(dataset_id, "ID"),
+        )
+    assert answers["violations"] == answers["unready"] == answers["nope"]
+
+
+def test_the_owner_of_a_draft_is_told_it_is_not_ready(portal: Portal) -> None:
+    portal.policy.assign_role("owner", "researcher")
+    with pytest.raises(InvalidInput, match="not ready"):
+        applications.create_application(portal, actor="owner", data=application_input(["unready"]))

@@ -128,6 +128,17 @@ def test_l4_is_hidden_from_the_public_and_l2_has_no_download(portal: Portal) -> 
         file_name="p.csv",
         content=people_csv(20),
     )
+    with portal.sessions() as session:  # a draft (no confirmed policy) is the owner's alone
+        assert catalog.search(portal, session, actor="").datasets == []
+        with pytest.raises(NotFound):
+            catalog.get_dataset(portal, session, actor="researcher", dataset_id="restricted")
+    with portal.sessions() as session:
+        proposed = (
+            catalog.get_dataset(portal, session, actor="owner", dataset_id="restricted")
+            .versions[0]
+            .policy_yaml
+        )
+    catalog.confirm_policy(portal, actor="owner", dataset_id="restricted", policy_yaml=proposed)
     with portal.sessions() as session:
         public = catalog.search(portal, session, actor="")
         assert [d.id for d in public.datasets] == ["restricted"]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import add_dataset, portal_at, submitted_application
+from factories import add_dataset, join_team, portal_at, submitted_application
 
 from open_portal import ledger
 from open_portal.exceptions import InvalidTransition
@@ -37,6 +37,7 @@ def grant_for(portal: Portal, level: Level = Level.L2) -> str:
         applications.review(
             portal, actor="officer", application_id=app_id, decision=Decision.APPROVE
         )
+    join_team(portal, f"g{app_id:04d}", ["operator"])
     return f"g{app_id:04d}"
 
 
@@ -87,7 +88,13 @@ def test_suspend_reinstate_revoke(portal: Portal) -> None:
     finally:
         grants.on_grant_stopped.clear()
     types = [e.type for _, e in portal.audit.entries() if e.subject == f"grant:{grant_id}"]
-    assert types == ["grant.created", "grant.suspend", "grant.reinstate", "grant.revoke"]
+    assert types == [
+        "grant.created",
+        "grant.member_joined",
+        "grant.suspend",
+        "grant.reinstate",
+        "grant.revoke",
+    ]
 
 
 def test_only_the_holder_ends_a_grant(portal: Portal) -> None:

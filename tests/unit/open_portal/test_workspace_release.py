@@ -76,7 +76,7 @@ def test_destruction_unmounts_and_erases_the_key(portal: Portal, tmp_path: Path)
     wrapped = grant.wrapped_key
     assert wrapped is not None
     grants.change_status(portal, actor="officer", grant_id=grant.id, action="revoke", reason="测试")
-    destruction.destroy_grant(portal, actor="officer", grant_id=grant.id, confirmed_by="officer")
+    destruction.destroy_grant(portal, actor="officer", grant_id=grant.id, confirmed_by="officer2")
     assert not os.path.ismount(plain)
     assert not workspaces.release_root(portal, grant.id).exists()
     with portal.sessions() as session:

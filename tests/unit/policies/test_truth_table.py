@@ -31,19 +31,38 @@ def policy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Policy]:
     engine.dispose()
 
 
-APP = {"kind": "person", "is_applicant": False, "owns_a_dataset": False}
-GRANT = {"is_member": False, "is_holder": False, "grant_usable": True, "owns_a_dataset": False}
+APP = {"kind": "person", "is_applicant": False, "is_team_member": False, "owns_a_dataset": False}
+GRANT = {
+    "is_member": False,
+    "is_invited": False,
+    "is_holder": False,
+    "grant_usable": True,
+    "owns_a_dataset": False,
+    "started_destruction": False,
+}
+TEAM = {**APP, "is_team_member": True}
 
 CASES: list[tuple[str, str, str, str, dict[str, Any], bool]] = [
     # who, action, resource, domain, attributes, allowed?
-    ("", "read", "catalog", "*", {"level": "L1", "is_owner": False}, True),
-    ("", "read", "catalog", "*", {"level": "L3", "is_owner": False}, True),
-    ("", "read", "catalog", "*", {"level": "L4", "is_owner": False}, False),
-    ("rita", "read", "catalog", "*", {"level": "L4", "is_owner": False}, False),
+    ("", "read", "catalog", "*", {"level": "L1", "is_owner": False, "published": True}, True),
+    ("", "read", "catalog", "*", {"level": "L3", "is_owner": False, "published": True}, True),
+    ("", "read", "catalog", "*", {"level": "L4", "is_owner": False, "published": True}, False),
+    ("", "read", "catalog", "*", {"level": "L2", "is_owner": False, "published": False}, False),
+    ("rita", "read", "catalog", "*", {"level": "L2", "is_owner": False, "published": False}, False),
+    (
+        "olga",
+        "read",
+        "catalog",
+        "dept:hotline",
+        {"level": "L2", "is_owner": True, "published": False},
+        True,
+    ),
+    ("oscar", "read", "catalog", "*", {"level": "L2", "is_owner": False, "published": False}, True),
+    ("rita", "read", "catalog", "*", {"level": "L4", "is_owner": False, "published": True}, False),
     ("olga", "read", "catalog", "dept:hotline", {"level": "L4", "is_owner": True}, True),
     ("olga", "read", "catalog", "dept:traffic", {"level": "L4", "is_owner": True}, False),
     ("oscar", "read", "catalog", "*", {"level": "L4", "is_owner": False}, True),
-    ("", "download", "release", "*", {"level": "L1", "is_owner": False}, True),
+    ("", "download", "release", "*", {"level": "L1", "is_owner": False, "published": True}, True),
     ("", "download", "release", "*", {"level": "L2", "is_owner": False}, False),
     ("rita", "download", "release", "*", {"level": "L2", "is_owner": False}, False),
     ("olga", "publish", "dataset", "dept:hotline", {}, True),
@@ -118,6 +137,34 @@ CASES: list[tuple[str, str, str, str, dict[str, Any], bool]] = [
     ("oscar", "manage", "admin", "*", {}, False),
     ("", "read", "home", "*", {}, True),
     ("mallory", "suspend", "grant", "*", GRANT, False),
+    # separation of duties
+    ("rita", "read", "application", "*", TEAM, True),
+    ("rita", "edit", "application", "*", TEAM, False),
+    (
+        "olga",
+        "review_as_owner",
+        "application",
+        "dept:hotline",
+        {**TEAM, "owns_a_dataset": True},
+        False,
+    ),
+    ("oscar", "review_as_officer", "application", "*", TEAM, False),
+    ("oscar", "review_as_officer", "application", "*", {**APP, "owns_a_dataset": True}, False),
+    ("rita", "join", "grant", "*", {**GRANT, "is_invited": True}, True),
+    ("otto", "join", "grant", "*", {**GRANT, "is_invited": True}, True),
+    ("rita", "join", "grant", "*", GRANT, False),
+    ("rita", "join", "grant", "*", {**GRANT, "is_member": True}, False),
+    ("oscar", "join", "grant", "*", {**GRANT, "is_invited": True}, True),
+    ("", "join", "grant", "*", GRANT, False),
+    ("olga", "read", "grant", "dept:hotline", {**GRANT, "is_invited": True}, True),
+    ("rita", "read", "grant", "*", {**GRANT, "is_invited": True}, True),
+    ("rita", "use", "grant", "*", {**GRANT, "is_invited": True}, False),
+    ("oscar", "destroy", "grant", "*", GRANT, True),
+    ("oscar", "destroy", "grant", "*", {**GRANT, "started_destruction": True}, False),
+    ("oscar", "request_destruction", "grant", "*", GRANT, True),
+    ("rita", "request_destruction", "grant", "*", {**GRANT, "is_holder": True}, True),
+    ("rita", "request_destruction", "grant", "*", {**GRANT, "is_member": True}, False),
+    ("rita", "destroy", "grant", "*", {**GRANT, "is_holder": True}, False),
 ]
 
 
