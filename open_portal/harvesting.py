@@ -23,7 +23,7 @@ HYDRA_NEXT = URIRef("http://www.w3.org/ns/hydra/core#nextPage")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 100
 CKAN_ROWS = 500
-TIMEOUT = 20.0
+TIMEOUT = 60.0  # seconds to connect and between bytes; harvests run in the background
 RDF_ACCEPT = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8"
 RDF_FORMATS = {
     "text/turtle": "turtle",

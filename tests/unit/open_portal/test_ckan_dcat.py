@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import ckanapi
 import httpx
@@ -26,6 +27,15 @@ from open_portal.models import Level
 PREFIX = "/services/portal"
 SHAPES = Path(__file__).resolve().parents[2] / "data" / "dcat-ap-3.0.1"
 PUBLIC = {"enterprise-registrations", "hotline-tickets", "social-insurance-payments"}
+
+
+def http_get(url: str, **kwargs: Any) -> httpx.Response:
+    """A GET with a timeout for a busy machine (building a catalog can take seconds)."""
+    return httpx.get(url, timeout=120, **kwargs)
+
+
+def http_post(url: str, **kwargs: Any) -> httpx.Response:
+    return httpx.post(url, timeout=120, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +131,8 @@ def test_errors_come_back_as_ckan_errors(
 
 
 def test_hidden_and_unknown_datasets_answer_alike(portal_url: str) -> None:
-    hidden = httpx.get(f"{portal_url}/api/action/package_show", params={"id": "secret-l4"})
-    unknown = httpx.get(f"{portal_url}/api/action/package_show", params={"id": "secret-l5"})
+    hidden = http_get(f"{portal_url}/api/action/package_show", params={"id": "secret-l4"})
+    unknown = http_get(f"{portal_url}/api/action/package_show", params={"id": "secret-l5"})
     assert hidden.status_code == unknown.status_code == 404
     assert (
         hidden.json()["error"]
@@ -135,21 +145,21 @@ def test_hidden_and_unknown_datasets_answer_alike(portal_url: str) -> None:
 
 
 def test_unknown_action_and_bad_bodies(portal_url: str) -> None:
-    unknown = httpx.get(f"{portal_url}/api/3/action/package_dance")
+    unknown = http_get(f"{portal_url}/api/3/action/package_dance")
     assert unknown.status_code == 400 and unknown.json()["success"] is False
     for body in (b"{not json", b"[1, 2]", b'"text"'):
-        response = httpx.post(
+        response = http_post(
             f"{portal_url}/api/action/package_show",
             content=body,
             headers={"content-type": "application/json"},
         )
         assert response.status_code == 400, body
         assert response.json()["error"]["__type"] == "Bad Request"
-    form = httpx.post(
+    form = http_post(
         f"{portal_url}/api/action/package_show", data={"id": "enterprise-registrations"}
     )
     assert form.status_code == 200 and form.json()["result"]["name"] == "enterprise-registrations"
-    huge = httpx.post(f"{portal_url}/api/action/package_search", json={"q": "x" * 100_000})
+    huge = http_post(f"{portal_url}/api/action/package_search", json={"q": "x" * 100_000})
     assert huge.status_code == 400
 
 
@@ -188,7 +198,7 @@ def test_the_catalog_in_dcat_ap_3_validates(
     portal_url: str, suffix: str, accept: str, media_type: str, rdf_format: str
 ) -> None:
     url = f"{portal_url}/dcat/catalog" + (f".{suffix}" if suffix else "")
-    response = httpx.get(url, headers={"accept": accept} if accept else {})
+    response = http_get(url, headers={"accept": accept} if accept else {})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(media_type)
     graph = parse(response.text, rdf_format)
@@ -204,17 +214,17 @@ def test_the_catalog_in_dcat_ap_3_validates(
 
 def test_each_dataset_record_validates_and_hidden_ones_do_not_exist(portal_url: str) -> None:
     for name in sorted(PUBLIC):
-        response = httpx.get(f"{portal_url}/dcat/datasets/{name}.ttl")
+        response = http_get(f"{portal_url}/dcat/datasets/{name}.ttl")
         assert response.status_code == 200
         graph = Graph().parse(data=response.text, format="turtle")
         conforms, report = shacl(graph)
         assert conforms, report
-    assert httpx.get(f"{portal_url}/dcat/datasets/secret-l4.ttl").status_code == 404
-    assert httpx.get(f"{portal_url}/dcat/datasets/enterprise-registrations.csv").status_code == 422
+    assert http_get(f"{portal_url}/dcat/datasets/secret-l4.ttl").status_code == 404
+    assert http_get(f"{portal_url}/dcat/datasets/enterprise-registrations.csv").status_code == 422
     assert (
-        httpx.get(f"{portal_url}/dcat/catalog", headers={"accept": "image/png"}).status_code == 422
+        http_get(f"{portal_url}/dcat/catalog", headers={"accept": "image/png"}).status_code == 422
     )
-    old = httpx.get(
+    old = http_get(
         f"{portal_url}/datasets/enterprise-registrations/dcat.jsonld", follow_redirects=True
     )
     assert old.status_code == 200 and old.headers["content-type"].startswith("application/ld+json")
@@ -222,7 +232,7 @@ def test_each_dataset_record_validates_and_hidden_ones_do_not_exist(portal_url: 
 
 def test_an_invalid_record_is_caught_by_the_shapes(portal_url: str) -> None:
     """The validation can fail: a dataset without a title breaks DCAT-AP's shapes."""
-    graph = Graph().parse(data=httpx.get(f"{portal_url}/dcat/catalog.ttl").text, format="turtle")
+    graph = Graph().parse(data=http_get(f"{portal_url}/dcat/catalog.ttl").text, format="turtle")
     dataset = next(iter(graph.subjects(RDF.type, DCAT.Dataset)))
     graph.remove((dataset, DCTERMS.title, None))
     conforms, _ = shacl(graph)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +31,11 @@ from policies import AccessDenied
 PREFIX = "/services/portal"
 ROOT = Path(__file__).resolve().parents[3]
 DEMO_TITLES = {"企业登记信息", "12345 政务服务热线工单", "社会保险缴费记录"}
+
+
+def http_get(url: str, **kwargs: Any) -> httpx.Response:
+    """A GET with a timeout for a busy machine (building a catalog can take seconds)."""
+    return httpx.get(url, timeout=120, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +103,7 @@ def test_a_dcat_catalog_is_harvested_with_links_back(portal: Portal, source: str
     assert {r[3] for r in rows} == DEMO_TITLES
     assert all(str(r[5]).startswith(source + "/datasets/") for r in rows)
     for landing in (r[5] for r in rows):
-        assert httpx.get(str(landing)).status_code == 200  # the link back works
+        assert http_get(str(landing)).status_code == 200  # the link back works
 
     again = harvest.harvest(portal, actor="admin", source_id=registered.id)
     assert again.status is HarvestStatus.OK
@@ -121,7 +127,7 @@ def test_a_ckan_site_is_harvested_alike(portal: Portal, source: str) -> None:
     "mode", ["html", "error", "broken", "empty", "other rdf", "json", "redirect", "elsewhere"]
 )
 def test_a_bad_answer_is_reported_and_loses_nothing(portal: Portal, source: str, mode: str) -> None:
-    switch = Switchable(httpx.get(f"{source}/dcat/catalog.ttl").text)
+    switch = Switchable(http_get(f"{source}/dcat/catalog.ttl").text)
     with served(switch.app) as url:
         registered = harvest.register_source(
             portal, actor="admin", url=f"{url}/catalog", kind="dcat", title="switch"
@@ -198,11 +204,11 @@ def test_harvested_datasets_are_searched_and_faceted_on_the_catalog_page(
     )
     harvest.harvest(portal, actor="admin", source_id=registered.id)
     with served(portal_app(portal, PREFIX)) as here:
-        page = httpx.get(f"{here}{PREFIX}/catalog", params={"q": "热线"}).text
+        page = http_get(f"{here}{PREFIX}/catalog", params={"q": "热线"}).text
         assert "12345 政务服务热线工单" in page and "杭州市目录" in page
         assert "企业登记信息" not in page
         assert f'href="{source}/datasets/hotline-tickets"' in page
-        faceted = httpx.get(f"{here}{PREFIX}/catalog", params={"source": str(registered.id)})
+        faceted = http_get(f"{here}{PREFIX}/catalog", params={"source": str(registered.id)})
         assert faceted.text.count('class="harvested-row"') == 3
 
 
