@@ -20,6 +20,10 @@ class DesensitizeSettings(BaseSettings):
     text_min_share: float = Field(
         0.05, gt=0, le=1, description="share of free-text cells with personal data to flag them"
     )
+    name_model: bool = Field(
+        True,
+        description="find person names in free text with the LAC model as well as the rules",
+    )
     default_k: int = Field(5, ge=2, description="k of k-anonymity in default L1 policies")
     batch_rows: int = Field(50_000, ge=1_000, description="rows per batch when streaming")
     min_key_bytes: int = Field(16, ge=16, description="shortest accepted pseudonymization key")

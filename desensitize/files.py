@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from desensitize import vectorized
+from desensitize.detect import detect_column_spans
 from desensitize.exceptions import UnreadableFileError
 from desensitize.tableio import (
     CSV_SUFFIXES,
@@ -46,13 +46,15 @@ def _in_text(text: str, location: str) -> Iterator[FileFinding]:
 
 
 def _in_table(path: Path) -> Iterator[FileFinding]:
+    """Each cell as the release reads free text (:func:`desensitize.detect.detect_column_spans`)."""
     with reading(path):
         frame = read_table(path).with_columns(pl.all().cast(pl.String)).collect()
     for name in frame.columns:
         values = frame.get_column(name)
-        flagged = (vectorized.redact_series(values) != values).fill_null(False)
-        for row in flagged.arg_true().to_list():
-            yield from _in_text(values[row], f"column {name!r}, row {row + 1}")
+        for row, spans in enumerate(detect_column_spans(values)):
+            for s in spans:
+                excerpt = mask_excerpt(values[row][s.start : s.end])
+                yield FileFinding(f"column {name!r}, row {row + 1}", s.entity, excerpt)
 
 
 def _in_json(value: Any, where: str = "$") -> Iterator[FileFinding]:

@@ -53,6 +53,8 @@ PROVINCES = _words(
     " 广东 海南"
     " 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
 )
+# The last character of a place's name (上城区, 市心路, 湖滨街道): no given name ends with one.
+PLACE_SUFFIXES = "省市区县镇乡村路街道巷弄"
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 
 # Common words that start with a surname character but are no names ("金额", "单元", "高速").

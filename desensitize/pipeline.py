@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 from tqdm import tqdm
 
-from desensitize import vectorized
+from desensitize import detect
 from desensitize.config import settings
 from desensitize.exceptions import Error, UnreadableFileError
 from desensitize.kanon import after_suppression, class_sizes, risk, suppress
@@ -117,7 +117,7 @@ def desensitize_frame(
     check_key(key)
     early = _redacted_by(policy, frame.columns)
     with prompt_gil_handover(), ThreadPoolExecutor(max_workers=1) as pool:
-        redacting = pool.submit(vectorized.redact_columns, frame.select(early), early)
+        redacting = pool.submit(detect.redact_columns, frame.select(early), early)
         scan = scan_sample(frame.head(settings().sample_rows), frame.schema)
         policy = policy or default_policy(scan, level=level)
         validate_policy(policy, scan, columns=frame.columns)

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from desensitize import vectorized
+from desensitize import detect, vectorized
 from desensitize.config import settings
 from desensitize.tableio import as_text, read_table, reading
 
@@ -29,7 +29,6 @@ CONFIDENCE = {
     "ADDRESS": 0.85,
     "PERSON": 0.8,
 }
-TAG = r"<([A-Z_]+)>"
 FREE_TEXT_MIN_CHARS = 12
 
 
@@ -118,10 +117,12 @@ def _rule_shares(values: dict[str, pl.Series]) -> dict[str, dict[str, float]]:
 
 
 def _free_text_finding(name: str, values: pl.Series, shape: str) -> ColumnFinding:
-    redacted = vectorized.redact_series(values)
-    changed = _mean(redacted != values)
-    inside = Counter(t for tags in redacted.str.extract_all(TAG).to_list() for t in tags or [])
-    counts = {k[1:-1]: n for k, n in inside.most_common()}
+    """What the free text of a column holds, found as the release will find it (rules and the
+    name model, :func:`desensitize.detect.detect_column_spans`)."""
+    spans = detect.detect_column_spans(values)
+    changed = _mean(pl.Series([bool(found) for found in spans], dtype=pl.Boolean))
+    inside = Counter(s.entity for found in spans for s in found)
+    counts = dict(inside.most_common())
     if changed >= settings().text_min_share and counts:
         share = round(changed, 3)
         return ColumnFinding(name, next(iter(counts)), share, share, shape, counts)

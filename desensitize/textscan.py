@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import regex
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
@@ -24,6 +24,7 @@ from desensitize.recognizers import (
     BankCardRecognizer,
     CheckedPatternRecognizer,
     ChineseAddressRecognizer,
+    ChineseNameModelRecognizer,
     ChineseNameRecognizer,
     EmailRecognizer,
     HkMoPermitRecognizer,
@@ -148,8 +149,13 @@ def _chinese(text: str) -> Iterator[EntityFinding]:
 
 @functools.cache
 def _other_recognizers(lang: str) -> tuple[EntityRecognizer, ...]:
-    """Recognizers of the language not covered by the token pass (Presidio's own, e.g. IP)."""
-    return tuple(r for r in recognizers_for(lang) if not isinstance(r, CheckedPatternRecognizer))
+    """Recognizers of the language not covered by the token pass (Presidio's own, e.g. IP);
+    the name model is run apart, on many texts at once."""
+    return tuple(
+        r
+        for r in recognizers_for(lang)
+        if not isinstance(r, CheckedPatternRecognizer | ChineseNameModelRecognizer)
+    )
 
 
 def _pattern_findings(recognizer: PatternRecognizer, text: str) -> Iterator[EntityFinding]:
@@ -182,14 +188,34 @@ def _others(text: str, lang: str) -> Iterator[EntityFinding]:
             yield EntityFinding(r.entity_type, r.start, r.end, r.score, found)
 
 
-def find_entities(text: str, *, lang: str = "zh") -> list[EntityFinding]:
-    """Personal data in ``text``: one finding per entity, overlaps resolved, in text order."""
+def rule_entities(text: str, *, lang: str = "zh") -> list[EntityFinding]:
+    """Personal data in ``text`` found by the rules alone (no model), overlaps resolved."""
     check_language(lang)
     found = list(_tokens(text))
     if lang == "zh":
         found += _chinese(text)
     found += _others(text, lang)
     return without_overlaps(found)
+
+
+def uses_name_model(lang: str) -> bool:
+    """Whether names in ``lang`` text are also looked for by the model."""
+    return any(isinstance(r, ChineseNameModelRecognizer) for r in recognizers_for(lang))
+
+
+def find_entities_in(texts: Sequence[str], *, lang: str = "zh") -> list[list[EntityFinding]]:
+    """:func:`find_entities` of each text; the name model reads the texts together."""
+    found = [rule_entities(text, lang=lang) for text in texts]
+    if uses_name_model(lang):
+        named = ChineseNameModelRecognizer.find(texts)
+        found = [without_overlaps([*a, *b]) for a, b in zip(found, named, strict=True)]
+    return found
+
+
+def find_entities(text: str, *, lang: str = "zh") -> list[EntityFinding]:
+    """Personal data in ``text``: one finding per entity (the rules' and the name model's, the
+    longest of overlapping ones), in text order."""
+    return find_entities_in([text], lang=lang)[0]
 
 
 def redact_text(text: str, *, lang: str = "zh") -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from desensitize import vectorized
+from desensitize import detect, vectorized
 from desensitize.policy import Action, ColumnRule, Policy
 from desensitize.pseudonym import pseudonymize_series
 from desensitize.recognizers.cn.address import ADMIN_PREFIX
@@ -166,7 +166,7 @@ def _redacted(
         if c in kept or c in pseudonymized
     }
     found = [c for c in redact if c not in spans]
-    redacted = vectorized.redact_columns(batch, found) if found else batch
+    redacted = detect.redact_columns(batch, found) if found else batch
     label = functools.partial(entity_pseudonyms, key=key)
     return redacted.with_columns(
         redact_with_spans(

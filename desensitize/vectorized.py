@@ -30,6 +30,7 @@ from desensitize.lexicon import (
     NAME_STOPS,
     NAME_TRIGGERS,
     NOT_NAMES,
+    PLACE_SUFFIXES,
     PLATE_PROVINCES,
     SINGLE_SURNAMES,
 )
@@ -38,7 +39,7 @@ from desensitize.recognizers.cn.bank_card import SPACED_CARD
 from desensitize.recognizers.cn.landline import landline
 from desensitize.recognizers.cn.license_plate import PLATE
 from desensitize.recognizers.cn.mobile import MOBILE_BODY
-from desensitize.recognizers.cn.person_name import NAME, SURNAME
+from desensitize.recognizers.cn.person_name import GIVEN, NAME, SURNAME
 from desensitize.recognizers.email import EMAIL
 
 Rule = Callable[[pl.Expr], pl.Expr]
@@ -55,7 +56,7 @@ CARD_SCHEME = (
     )
     + ")$"
 )
-PLACE_END = "[省市区县镇乡村路街道巷]$"
+PLACE_END = f"[{PLACE_SUFFIXES}]$"
 USCC_SHAPE = r"^[1-9ANY][1-9][0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
 ID_SHAPE = r"^[1-9][0-9]{16}[0-9Xx]$"
 PASSPORT = r"^(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8})$"
@@ -297,7 +298,7 @@ def _alternatives(words: tuple[str, ...]) -> str:
 
 NAME_IN_TEXT = (
     rf"(?m)(^|[^\p{{Han}}]|{_alternatives(NAME_TRIGGERS)})"
-    rf"({SURNAME}\p{{Han}}{{1,2}}?)"
+    rf"({SURNAME}{GIVEN})"
     rf"({_alternatives(NAME_STOPS)}|[^\p{{Han}}]|$)"
 )
 # While names are replaced, the first character of each common word that begins with a surname

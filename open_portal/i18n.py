@@ -91,6 +91,7 @@ ZH: dict[str, str] = {
     "Columns": "字段",
     "Column": "字段",
     "Entity found": "识别出的个人信息",
+    "in free text": "自由文本中",
     "Download": "下载",
     "Apply for access": "申请使用",
     "Assessment report": "安全评估报告",

@@ -1,8 +1,8 @@
 """Presidio recognizers for Chinese personal data, one per file, and the registry of them.
 
 ``recognizers_for(lang)`` lists the recognizers used for a language: the Chinese identifier
-recognizers and e-mail (whose rules do not depend on the language) everywhere, names and addresses
-for ``zh``, and Presidio's own offline recognizers (IP addresses, IBAN, phone numbers with
+recognizers and e-mail (whose rules do not depend on the language) everywhere, names (by the rules
+and, unless the ``name_model`` setting is off, by the LAC model) and addresses for ``zh``, and Presidio's own offline recognizers (IP addresses, IBAN, phone numbers with
 the ``phonenumbers`` metadata) for ``en``.
 """
 
@@ -15,6 +15,7 @@ from presidio_analyzer.predefined_recognizers import (
     PhoneRecognizer,
 )
 
+from desensitize.config import settings
 from desensitize.recognizers.base import CheckedPatternRecognizer
 from desensitize.recognizers.cn.address import ChineseAddressRecognizer
 from desensitize.recognizers.cn.bank_card import BankCardRecognizer
@@ -23,6 +24,7 @@ from desensitize.recognizers.cn.id_card import IdCardRecognizer
 from desensitize.recognizers.cn.landline import LandlineRecognizer
 from desensitize.recognizers.cn.license_plate import LicensePlateRecognizer
 from desensitize.recognizers.cn.mobile import MobileRecognizer
+from desensitize.recognizers.cn.model_name import ChineseNameModelRecognizer
 from desensitize.recognizers.cn.passport import PassportRecognizer
 from desensitize.recognizers.cn.person_name import ChineseNameRecognizer
 from desensitize.recognizers.cn.uscc import UsccRecognizer
@@ -50,6 +52,7 @@ __all__ = [
     "BankCardRecognizer",
     "CheckedPatternRecognizer",
     "ChineseAddressRecognizer",
+    "ChineseNameModelRecognizer",
     "ChineseNameRecognizer",
     "EmailRecognizer",
     "HkMoPermitRecognizer",
@@ -69,6 +72,8 @@ def recognizers_for(lang: str) -> list[EntityRecognizer]:
     if lang == "zh":
         own += CHINESE_TEXT_RECOGNIZERS
     found: list[EntityRecognizer] = [cls(supported_language=lang) for cls in own]
+    if lang == "zh" and settings().name_model:
+        found.append(ChineseNameModelRecognizer(supported_language=lang))
     if lang == "en":
         found += [
             IpRecognizer(supported_language=lang),

@@ -20,7 +20,7 @@ from desensitize.recognizers.base import CheckedPatternRecognizer
 NOT_PLACE = "在住的是其我他她址为至到往寄送将把去"
 
 
-def _cjk_without(excluded: str) -> str:
+def cjk_without(excluded: str) -> str:
     ranges, start = [], 0x4E00
     for cp in sorted(map(ord, excluded)):
         ranges.append(f"{chr(start)}-{chr(cp - 1)}")
@@ -29,7 +29,7 @@ def _cjk_without(excluded: str) -> str:
     return "[" + "".join(ranges) + "]"
 
 
-PLACE_CHAR = _cjk_without(NOT_PLACE)
+PLACE_CHAR = cjk_without(NOT_PLACE)
 ANY_CHAR = "[\u4e00-\u9fff]"
 DIGIT = "[0-9０-９]"
 PROVINCE = "(?:" + "|".join(PROVINCES) + r")(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区)?"

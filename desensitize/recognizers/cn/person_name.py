@@ -17,9 +17,11 @@ from desensitize.lexicon import (
     NAME_STOPS,
     NAME_TRIGGERS,
     NOT_NAMES,
+    PLACE_SUFFIXES,
     SINGLE_SURNAMES,
 )
 from desensitize.recognizers.base import CheckedPatternRecognizer
+from desensitize.recognizers.cn.address import cjk_without
 
 
 def _alternatives(words: tuple[str, ...]) -> str:
@@ -27,7 +29,9 @@ def _alternatives(words: tuple[str, ...]) -> str:
 
 
 SURNAME = f"(?:{_alternatives(DOUBLE_SURNAMES)}|[{SINGLE_SURNAMES}])"
-GIVEN = r"\p{Han}{1,2}?"
+# A given name has no character that ends a place's name ("钱塘区", "金城路" are no names).
+GIVEN_CHAR = cjk_without(PLACE_SUFFIXES)
+GIVEN = GIVEN_CHAR + "{1,2}?"
 BEFORE = rf"(?:^|[^\p{{Han}}]|{_alternatives(NAME_TRIGGERS)})"
 AFTER = rf"(?:{_alternatives(NAME_STOPS)}|[^\p{{Han}}]|$)"
 NAME = SURNAME + GIVEN

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from desensitize import pseudonymize
+from desensitize.synthetic import DISTRICTS, ROADS
 from open_portal.checks import Limits, run_checks
 from open_portal.checks.pseudonyms import grant_pseudonyms
 
@@ -93,6 +94,17 @@ def test_personal_data_is_found_in_every_format(name: str, data: bytes) -> None:
 
 CLEAN_FILES = [
     ("table.csv", "区,人数\n西湖区,120\n上城区,95\n".encode()),
+    (
+        "districts.csv",
+        (
+            "区,街道,人数\n"
+            + "".join(
+                f"{d[2]},{r},{i + 20}\n"
+                for i, (d, r) in enumerate(zip(DISTRICTS, ROADS * 2, strict=False))
+            )
+            + "上城区,市心路,27\n"
+        ).encode(),
+    ),
     ("summary.json", json.dumps({"mean_age": 41.2, "rows": 1200}).encode()),
     ("analysis.ipynb", notebook("count    1200\nmean       41.2")),
     ("report.pdf", minimal_pdf("Mean waiting time fell by 12 percent")),

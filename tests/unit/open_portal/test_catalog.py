@@ -42,6 +42,26 @@ def test_publish_seals_the_raw_file_and_proposes_a_policy(portal: Portal) -> Non
         assert "id_number" in version.policy_yaml and not version.policy_confirmed
 
 
+def test_the_proposed_policy_shows_names_the_model_finds_in_free_text(portal: Portal) -> None:
+    names = ("连文瑾", "唐婵晓", "费媛")  # no rule finds them here; the model does
+    rows = [
+        {"district": d, "note": f"今天我见到{names[i % 3]}了，情况已经说明清楚，需要跟进。"}
+        for i, d in enumerate(["西湖区", "上城区", "余杭区", "武侯区", "金水区", "岳麓区"] * 5)
+    ]
+    content = pl.DataFrame(rows).write_csv().encode()
+    catalog.publish_dataset(
+        portal, actor="owner", meta=meta(level=Level.L2), file_name="notes.csv", content=content
+    )
+    with portal.sessions() as session:
+        version = session.get(Dataset, "people").latest  # type: ignore[union-attr]
+        assert version is not None
+        columns = {c["name"]: c for c in version.scan["columns"]}
+        policy_yaml = version.policy_yaml
+    assert columns["district"]["entity"] is None  # district names are no persons
+    assert columns["note"]["entity"] == "PERSON" and columns["note"]["inside"] == {"PERSON": 30}
+    assert "note:" in policy_yaml and "redact" in policy_yaml
+
+
 def test_confirming_an_l1_policy_publishes_a_release_with_its_report(portal: Portal) -> None:
     catalog.publish_dataset(
         portal, actor="owner", meta=meta(), file_name="people.csv", content=people_csv()

