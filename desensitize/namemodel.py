@@ -10,10 +10,11 @@ answers are the package's own), and Viterbi runs over a whole batch at once. A t
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -137,7 +138,7 @@ class NameModel:
         Each text is cut into sentences first (the model reads sentences; long texts would cost
         more and batch worse)."""
         pieces: list[str] = []
-        owners: list[tuple[int, list[int]]] = []
+        owners: list[tuple[int, Callable[[int], int]]] = []
         for i, text in enumerate(texts):
             for start, end in sentences(text):
                 if LETTER.search(text, start, end):  # no name without a letter
@@ -149,23 +150,32 @@ class NameModel:
         for (i, where), tags in zip(owners, tagged, strict=True):
             for start, end in self._word_spans(tags):
                 if self.labels[int(tags[start])] == PERSON_TAG:
-                    found[i].append((where[start], where[end]))
+                    found[i].append((where(start), where(end)))
         return found
 
 
-def _shortened(text: str, start: int, end: int) -> tuple[str, list[int]]:
-    """``text[start:end]`` with each run of digits made one digit, and where each of its
-    characters (and its end) is in ``text``."""
+def _shortened(text: str, start: int, end: int) -> tuple[str, Callable[[int], int]]:
+    """``text[start:end]`` with each run of digits made one digit, and a function from a
+    position in it (or its end) to the position in ``text``."""
+    runs = list(DIGITS.finditer(text, start, end))
+    if not runs:
+        return text[start:end], lambda at: start + at
     parts: list[str] = []
-    where: list[int] = []
+    shortened_at: list[int] = []  # where each run's digit is in the shortened piece
+    shift = [0]  # how many characters were taken out before and inside each run
     at = start
-    for m in DIGITS.finditer(text, start, end):
+    for m in runs:
         parts += [text[at : m.start()], "0"]
-        where += [*range(at, m.start()), m.start()]
+        shortened_at.append(m.start() - start - shift[-1])
+        shift.append(shift[-1] + m.end() - m.start() - 1)
         at = m.end()
     parts.append(text[at:end])
-    where += [*range(at, end), end]
-    return "".join(parts), where
+
+    def original(position: int) -> int:
+        before = bisect.bisect_left(shortened_at, position)  # runs wholly before ``position``
+        return start + position + shift[before]
+
+    return "".join(parts), original
 
 
 @functools.cache

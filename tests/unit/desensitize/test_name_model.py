@@ -8,9 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desensitize.engine import analyzer
-from desensitize.namemodel import name_model, sentences
+from desensitize.namemodel import _shortened, name_model, sentences
 from desensitize.recognizers.cn.model_name import ChineseNameModelRecognizer, accepted
 
 GOLDEN = [
@@ -127,3 +129,14 @@ def test_english_text_has_no_name_model() -> None:
         for r in analyzer().registry.get_recognizers("en", all_fields=True)
         if isinstance(r, ChineseNameModelRecognizer)
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="张三0123456789 ,.-ab。", max_size=30), st.data())
+def test_shortened_pieces_map_back_into_the_text(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    piece, original = _shortened(text, start, end)
+    assert original(len(piece)) == end
+    for at, char in enumerate(piece):
+        assert text[original(at)] == char or (char == "0" and text[original(at)].isdigit())
