@@ -51,7 +51,7 @@ ADDRESS = f"{UNIT}{{0,6}}{ROAD}{HOUSE}{FLAT}"
 # banner (区, 县, 旗), after which the road begins. A unit's name holds no unit character except
 # 州 (鄞州区, 杭州市), so "上城区市心路" is 上城区 and a road 市心路, never a unit "上城区市".
 UNIT_CHARS = "省市区县旗盟"
-UNIT_NAME = _cjk_without(NOT_PLACE + UNIT_CHARS) + "{1,7}?"
+UNIT_NAME = cjk_without(NOT_PLACE + UNIT_CHARS) + "{1,7}?"
 # The few districts whose name holds 市 (沙市区 in 荆州, 市中区 in 济南 and elsewhere).
 NAMED_WITH_CITY_CHAR = ("沙市区", "市中区")
 HIGHER_UNIT = (
