@@ -70,13 +70,15 @@ def _column_entries(policy: Policy, scan: TableScan, types: dict[str, str]) -> l
 CLEAN_BY_CONSTRUCTION = {Action.DROP, Action.PSEUDONYMIZE, Action.REDACT, Action.KEEP}
 
 
-def _residual(out: Path, policy: Policy, columns: list[str]) -> list[dict[str, Any]]:
+def _residual(
+    out: Path, policy: Policy, columns: list[str], name_model: bool = True
+) -> list[dict[str, Any]]:
     """Personal data that masked or generalized columns still hold, in a sample of the output."""
     checked = [c for c in columns if policy.rule(c).action not in CLEAN_BY_CONSTRUCTION]
     if not checked:
         return []
     sample = read_table(out).select(checked).head(settings().sample_rows).collect()
-    found = scan_frame(sample.with_columns(pl.all().cast(pl.String)))
+    found = scan_frame(sample.with_columns(pl.all().cast(pl.String)), name_model=name_model)
     return [{"name": c.name, "entity": c.entity, "share": c.share} for c in found.identifiers]
 
 
@@ -176,7 +178,10 @@ def desensitize_table(
     check_key(key)
     frame = read_table(source)
     names = frame.collect_schema().names()
-    scan = scan_table(source)
+    # with kept spans the model found at upload, a release runs no model: its scan (validation
+    # only, the policy was chosen from the upload's scan) reads free text by the rules
+    fresh = text_spans is None
+    scan = scan_table(source, name_model=fresh)
     policy = policy or default_policy(scan, level=level)
     validate_policy(policy, scan, columns=names)
     kept = [n for n in names if policy.rule(n).action != Action.DROP]
@@ -210,7 +215,7 @@ def desensitize_table(
                 bar.close()
             # the sample of the output is scanned while the risk and digests are computed
             with ThreadPoolExecutor(max_workers=1) as pool:
-                residual = pool.submit(_residual, tmp_out, policy, names)
+                residual = pool.submit(_residual, tmp_out, policy, names, fresh)
                 written = read_table(tmp_out)
                 rows_out = int(written.select(pl.len()).collect().item())
                 if rows_in is None:  # nothing suppressed: the risk is read off the output

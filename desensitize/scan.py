@@ -11,9 +11,10 @@ from typing import Any
 
 import polars as pl
 
-from desensitize import detect, vectorized
+from desensitize import vectorized
 from desensitize.config import settings
 from desensitize.tableio import as_text, read_table, reading
+from desensitize.textscan import find_entities_in, rule_entities
 
 # How sure a match of each rule is: check digits are certain, formats less so.
 CONFIDENCE = {
@@ -116,10 +117,14 @@ def _rule_shares(values: dict[str, pl.Series]) -> dict[str, dict[str, float]]:
     return {row.pop("column"): row for row in shares.to_dicts()}
 
 
-def _free_text_finding(name: str, values: pl.Series, shape: str) -> ColumnFinding:
+def _free_text_finding(
+    name: str, values: pl.Series, shape: str, name_model: bool = True
+) -> ColumnFinding:
     """What the free text of a column holds, found as the release will find it (rules and the
-    name model, :func:`desensitize.detect.detect_column_spans`)."""
-    spans = detect.detect_column_spans(values)
+    name model, as :func:`desensitize.detect.detect_text_spans`), or by the rules alone."""
+    texts = values.cast(pl.String).to_list()
+    # a sample: not counted as detection for a dataset version's kept spans
+    spans = find_entities_in(texts) if name_model else [rule_entities(t) for t in texts]
     changed = _mean(pl.Series([bool(found) for found in spans], dtype=pl.Boolean))
     inside = Counter(s.entity for found in spans for s in found)
     counts = dict(inside.most_common())
@@ -129,8 +134,8 @@ def _free_text_finding(name: str, values: pl.Series, shape: str) -> ColumnFindin
     return ColumnFinding(name, None, 0.0, round(changed, 3), shape, counts)
 
 
-def scan_frame(frame: pl.DataFrame) -> TableScan:
-    """Scan an in-memory sample.
+def scan_frame(frame: pl.DataFrame, *, name_model: bool = True) -> TableScan:
+    """Scan an in-memory sample (``name_model=False``: free text read by the rules alone).
 
     Free-text columns are read for entities inside them in a second thread while the whole-cell
     rules run (both are mostly polars work, which releases the GIL); a column whose cells are
@@ -143,7 +148,7 @@ def scan_frame(frame: pl.DataFrame) -> TableScan:
     shapes = {name: _shape(values[name], frame.schema[name]) for name in frame.columns}
     with ThreadPoolExecutor(max_workers=1) as pool:
         inside = {
-            name: pool.submit(_free_text_finding, name, values[name], shape)
+            name: pool.submit(_free_text_finding, name, values[name], shape, name_model)
             for name, shape in shapes.items()
             if shape == "free_text"
         }
@@ -175,20 +180,21 @@ def _finding(
     return ColumnFinding(name, None, 0.0, round(share, 3), shape)
 
 
-def scan_sample(sample: pl.DataFrame, schema: pl.Schema) -> TableScan:
+def scan_sample(sample: pl.DataFrame, schema: pl.Schema, *, name_model: bool = True) -> TableScan:
     """Scan the sampled rows of a table whose columns have the types in ``schema``."""
-    scan = scan_frame(as_text(sample.lazy()).collect())
+    scan = scan_frame(as_text(sample.lazy()).collect(), name_model=name_model)
     for finding in scan.columns:
         if finding.shape == "text" and schema[finding.name].is_numeric():
             finding.shape = "number"
     return scan
 
 
-def scan_table(path: Path, *, sample_rows: int | None = None) -> TableScan:
-    """Scan the first ``sample_rows`` rows of the table in ``path``."""
+def scan_table(path: Path, *, sample_rows: int | None = None, name_model: bool = True) -> TableScan:
+    """Scan the first ``sample_rows`` rows of the table in ``path`` (``name_model=False``: free
+    text read by the rules alone, as a release from kept spans does: it runs no model)."""
     n = sample_rows or settings().sample_rows
     frame = read_table(Path(path))
     schema = frame.collect_schema()
     with reading(Path(path)):
         sample = frame.head(n).collect()
-    return scan_sample(sample, schema)
+    return scan_sample(sample, schema, name_model=name_model)

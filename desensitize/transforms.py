@@ -155,18 +155,22 @@ def _redacted(
     *,
     pseudonymized: set[str],
     key: bytes,
+    fresh: bool = True,
 ) -> pl.DataFrame:
     """``batch`` with the free text of ``redact`` redacted: from the kept spans of a column where
-    there are some (see :mod:`desensitize.spancache`), else by the vectorised rules; the entities
-    of ``pseudonymized`` columns become their keyed pseudonyms (from spans found now if none
-    are kept)."""
+    there are some (see :mod:`desensitize.spancache`), else found now by the rules and the name
+    model (``fresh``: no spans were kept) or, beside kept spans (a column with none: nothing was
+    found in it), by the vectorised rules, so that a release from kept spans runs no model; the
+    entities of ``pseudonymized`` columns become their keyed pseudonyms (from spans found now if
+    none are kept)."""
     spans = {
         c: kept[c] if c in kept else spans_of(batch.get_column(c), first_row)
         for c in redact
         if c in kept or c in pseudonymized
     }
     found = [c for c in redact if c not in spans]
-    redacted = detect.redact_columns(batch, found) if found else batch
+    redactor = detect.redact_columns if fresh else vectorized.redact_columns
+    redacted = redactor(batch, found) if found else batch
     label = functools.partial(entity_pseudonyms, key=key)
     return redacted.with_columns(
         redact_with_spans(
@@ -185,12 +189,20 @@ def _per_batch(
     pseudonymized: set[str],
     pseudonyms: dict[str, str | None],
     key: bytes,
+    fresh: bool = True,
 ) -> pl.DataFrame:
     """The actions that run Python code, on one batch (rows ``first_row`` on of the table): the
     pseudonyms (Python, holding the GIL) are computed in a second thread while the redaction
     (mostly polars, releasing it) runs."""
     redacting = functools.partial(
-        _redacted, batch, redact, kept, first_row, pseudonymized=pseudonymized, key=key
+        _redacted,
+        batch,
+        redact,
+        kept,
+        first_row,
+        pseudonymized=pseudonymized,
+        key=key,
+        fresh=fresh,
     )
     if not pseudonyms:
         return redacting()
@@ -224,6 +236,7 @@ def python_actions(
         pseudonymized=pseudonymized,
         pseudonyms=pseudonyms,
         key=key,
+        fresh=spans is None,
     )
     return function, set(redact) | set(pseudonyms)
 

@@ -11,6 +11,7 @@ import pytest
 from desensitize import Policy, desensitize_frame, desensitize_table, synthetic
 from desensitize.detect import texts_examined
 from desensitize.exceptions import UnreadableFileError
+from desensitize.namemodel import texts_read
 from desensitize.spancache import (
     SLICE_ROWS,
     detect_table_spans,
@@ -42,10 +43,11 @@ def test_kept_spans_give_the_same_release_and_run_no_detector(table: Path, tmp_p
     assert done == [SLICE_ROWS, SLICE_ROWS + 700]
     kept = spans_from_bytes(spans_to_bytes(spans))
     assert kept.equals(spans)
-    found = texts_examined()
+    found, read = texts_examined(), texts_read()
     key = b"k" * 32
     desensitize_table(table, tmp_path / "kept.parquet", policy=POLICY, key=key, text_spans=kept)
     assert texts_examined() == found
+    assert texts_read() == read  # no name model either, not even for the release's scan
     desensitize_table(table, tmp_path / "found.parquet", policy=POLICY, key=key)
     assert pl.read_parquet(tmp_path / "kept.parquet").equals(
         pl.read_parquet(tmp_path / "found.parquet")
