@@ -250,3 +250,34 @@ def test_pds_catalog_harvest(tmp_path: Path, source: str) -> None:
     down = cli(tmp_path / "data", database, "http://127.0.0.1:9/c", "--actor", "admin")
     assert down.returncode == 2 and "failed" in down.stderr
     assert len(down.stderr.strip().splitlines()) == 1
+
+
+def test_a_catalog_of_many_pages_is_served_and_harvested_page_by_page(tmp_path: Path) -> None:
+    """ckanext-dcat's paging: 100 datasets a page with hydra links, followed by the harvester."""
+    from factories import add_dataset
+
+    from open_portal.models import Level
+
+    with portal_at(tmp_path / "src", f"sqlite:///{tmp_path / 's.sqlite'}") as other:
+        for number in range(205):
+            add_dataset(other, f"ds-{number:03d}", Level.L2, publisher="hotline")
+        with served(portal_app(other, PREFIX)) as url:
+            first = http_get(f"{url}{PREFIX}/dcat/catalog.ttl")
+            assert "hydra:nextPage" in first.text and "?page=2" in first.text
+            assert first.text.count("a dcat:Dataset") == 100
+            last = http_get(f"{url}{PREFIX}/dcat/catalog.ttl", params={"page": 3})
+            assert last.text.count("a dcat:Dataset") == 5 and "hydra:nextPage" not in last.text
+            assert (
+                http_get(f"{url}{PREFIX}/dcat/catalog.ttl", params={"page": 4}).status_code == 404
+            )
+            with portal_at(tmp_path / "here", f"sqlite:///{tmp_path / 'h.sqlite'}") as here:
+                registered = harvest.register_source(
+                    here,
+                    actor="admin",
+                    url=f"{url}{PREFIX}/dcat/catalog.ttl",
+                    kind="dcat",
+                    title="big",
+                )
+                done = harvest.harvest(here, actor="admin", source_id=registered.id)
+                assert done.status is HarvestStatus.OK, done.message
+                assert done.dataset_count == 205
