@@ -8,13 +8,11 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 import policies
@@ -24,10 +22,19 @@ from open_portal.config import PortalSettings, get_settings
 from open_portal.exceptions import ConfigurationError, Error
 from open_portal.models import Grant
 from open_portal.routes import ROUTERS
+from open_portal.routes.catalog import MAX_UPLOAD
 from open_portal.service import destruction, detection, grants, harvest
 from open_portal.service.context import Portal, open_portal
 from open_portal.vault import write_private
-from open_portal.web import LoginRequired, check_api_csrf, language, render
+from open_portal.web import (
+    BodyLimit,
+    LoginRequired,
+    check_api_csrf,
+    language,
+    render,
+    upload_paths,
+    workspace_boundary,
+)
 
 log = logging.getLogger("pds.portal")
 EXPIRY_INTERVAL = 30.0
@@ -103,14 +110,19 @@ def create_app(portal: Portal, sso: HubSSO, *, prefix: str) -> FastAPI:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    # Every route, the API description and the stylesheet included, is a route of ROUTERS, so
+    # that the workspace boundary runs before each one.
     app = FastAPI(
         title="Public Data Sandbox portal / 公共数据沙箱门户",
         version="0.1.0",
-        docs_url=f"{prefix}/api/docs",
-        openapi_url=f"{prefix}/api/openapi.json",
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(check_api_csrf)],
+        dependencies=[Depends(workspace_boundary), Depends(check_api_csrf)],
+        # a long form field is parsed to its end and refused by its max_length (422, bilingual),
+        # not cut off mid-upload; bodies as a whole are capped by BodyLimit
+        form_limits={"max_part_size": 4 * 1024**2},
     )
     app.state.portal = portal
     app.state.sso = sso
@@ -120,10 +132,8 @@ def create_app(portal: Portal, sso: HubSSO, *, prefix: str) -> FastAPI:
     app.middleware("http")(browser_guard.guard)
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
-    app.mount(
-        f"{prefix}/static",
-        StaticFiles(directory=str(Path(__file__).with_name("static"))),
-        name="static",
+    app.add_middleware(
+        BodyLimit, uploads=upload_paths(prefix, ROUTERS), upload_bytes=MAX_UPLOAD + 1024**2
     )
     for exc_type in (Error, policies.AccessDenied, RequestValidationError, ValidationError):
         app.add_exception_handler(exc_type, handle_error)

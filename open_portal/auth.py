@@ -1,9 +1,13 @@
 """Single sign-on through JupyterHub OAuth (HubOAuth), for pages and for API tokens.
 
 Browsers log in through the hub's OAuth flow and keep the issued token in an HttpOnly cookie
-scoped to the portal's prefix. API clients (and workspace clients) send
-``Authorization: token <hub API token>``. Either way the hub says who the token belongs to and
-whether it may access this service.
+scoped to the portal's prefix. API clients send ``Authorization: token <hub API token>``. Either
+way the hub says who the token belongs to and whether it may access this service. A token sent
+in the header that the hub does not accept for the portal is refused, not taken as anonymous.
+
+A workspace sends ``Authorization: workspace <credential>`` instead: a credential bound to one
+grant and one member (``open_portal.service.workspace_credentials``), which
+``open_portal.web.workspace_boundary`` accepts only on that grant's workspace API.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from jupyterhub.services.auth import HubOAuth
 TOKEN_COOKIE = "pds-portal-token"
 STATE_COOKIE = "pds-oauth-state"
 STATE_MAX_AGE = 600
+WORKSPACE_SCHEME = "workspace"
+REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -31,9 +37,15 @@ class Identity:
     """Who is calling: a hub user name (empty when anonymous) and how they authenticated."""
 
     name: str = ""
-    via: str = "anonymous"  # "cookie", "token" or "anonymous"
+    via: str = "anonymous"  # "cookie", "token", "workspace", "refused" or "anonymous"
     token: str = field(default="", repr=False)
     server: str = ""
+    grant: str = ""  # the only grant a workspace credential speaks for
+
+    @classmethod
+    def refused(cls) -> Identity:
+        """A caller who presented a credential the portal does not accept."""
+        return cls(via=REFUSED)
 
     @property
     def is_anonymous(self) -> bool:
@@ -119,11 +131,13 @@ class HubSSO:
             token, via = request.cookies[TOKEN_COOKIE], "cookie"
         if not token:
             return Identity()
+        # a bad header token is refused; a stale cookie is only a logged-out browser
+        unknown = Identity.refused() if via == "token" else Identity()
         model = await self.hub_auth.user_for_token(token, sync=False)
         if not model or model.get("kind", "user") != "user":
-            return Identity()
+            return unknown
         if not self.hub_auth.check_scopes(self.hub_auth.access_scopes, model):
-            return Identity()
+            return unknown
         return Identity(
             name=str(model["name"]), via=via, token=token, server=str(model.get("server") or "")
         )

@@ -310,5 +310,7 @@ def configure_spawner(c: Any, settings: HubSettings) -> None:
     c.JupyterHub.spawner_class = "pds-sandbox"
     c.SandboxSpawner.grant_provider = "open_portal.workspaces:workspace_grant"
     c.SandboxSpawner.portal_url = f"http://127.0.0.1:{settings.portal_port}"
+    c.SandboxSpawner.credential_issuer = "open_portal.workspaces:issue_credential"
+    c.SandboxSpawner.credential_revoker = "open_portal.workspaces:revoke_credential"
     c.Spawner.http_timeout = 60
     c.Spawner.poll_interval = 10  # a suspended grant stops its workspace within 10 s at worst

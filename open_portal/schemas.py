@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -13,33 +13,43 @@ from open_portal.models import ApplicantKind, Level
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
+# Every free-text field has one of these limits; past it the input is refused with a 422.
+NAME_MAX = 64  # user names, ids, roles, codes, short choices
+LINE_MAX = 256  # titles, organisation names, keywords, search terms, next-URLs
+TEXT_MAX = 4000  # justifications, descriptions, comments, reasons
+DOCUMENT_MAX = 64 * 1024  # a desensitization policy (YAML)
+LIST_MAX = 50  # items of a list field (datasets, team members, keywords, columns)
+Name = Annotated[str, Field(max_length=NAME_MAX)]
+Line = Annotated[str, Field(max_length=LINE_MAX)]
+Text = Annotated[str, Field(max_length=TEXT_MAX)]
+
 
 class ColumnMeta(BaseModel):
-    name: str
-    description_zh: str = ""
-    description_en: str = ""
+    name: Line
+    description_zh: Text = ""
+    description_en: Text = ""
 
 
 class DatasetMeta(BaseModel):
     """The DCAT-AP description a data owner gives when publishing."""
 
-    id: str
-    title_zh: str = Field(min_length=1, max_length=256)
-    title_en: str = Field(min_length=1, max_length=256)
-    description_zh: str = ""
-    description_en: str = ""
-    publisher: str = Field(min_length=1, max_length=64)
-    publisher_name_zh: str = ""
-    publisher_name_en: str = ""
-    keywords: list[str] = []
-    theme: str = ""
-    temporal_coverage: str = ""
-    spatial_coverage: str = ""
-    update_frequency: str = ""
-    licence: str = "CC-BY-4.0"
-    contact: str = ""
+    id: Name
+    title_zh: str = Field(min_length=1, max_length=LINE_MAX)
+    title_en: str = Field(min_length=1, max_length=LINE_MAX)
+    description_zh: Text = ""
+    description_en: Text = ""
+    publisher: str = Field(min_length=1, max_length=NAME_MAX)
+    publisher_name_zh: Line = ""
+    publisher_name_en: Line = ""
+    keywords: list[Line] = Field([], max_length=LIST_MAX)
+    theme: Line = ""
+    temporal_coverage: Line = ""
+    spatial_coverage: Line = ""
+    update_frequency: Line = ""
+    licence: Line = "CC-BY-4.0"
+    contact: Line = ""
     level: Level
-    columns: list[ColumnMeta] = []
+    columns: list[ColumnMeta] = Field([], max_length=1000)
     dp_schema: dict[str, Any] = {}
 
     @field_validator("id")
@@ -65,17 +75,17 @@ class ApplicationInput(BaseModel):
     """What a requester fills in; the state is set by the service, never by the form."""
 
     kind: ApplicantKind
-    dataset_ids: list[str] = Field(min_length=1)
-    purpose: str = Field(min_length=1, max_length=4000)
-    project_description: str = ""
-    products: str = ""
-    team_members: list[str] = []
+    dataset_ids: list[Name] = Field(min_length=1, max_length=LIST_MAX)
+    purpose: str = Field(min_length=1, max_length=TEXT_MAX)
+    project_description: Text = ""
+    products: Text = ""
+    team_members: list[Name] = Field([], max_length=LIST_MAX)
     level: Level
     starts_on: date
     ends_on: date
-    epsilon: str = "0"
-    organisation: str = ""
-    organisation_uscc: str = ""
+    epsilon: str = Field("0", max_length=32)
+    organisation: Line = ""
+    organisation_uscc: str = Field("", max_length=32)
     agreement_accepted: bool = False
     commitment_accepted: bool = False
 
@@ -106,3 +116,15 @@ class ApplicationInput(BaseModel):
             self.organisation_uscc = self.organisation_uscc.strip().upper()
         self.team_members = sorted({m.strip() for m in self.team_members if m.strip()})
         return self
+
+
+class CommentInput(BaseModel):
+    """A decision's comment (``POST /api/applications/{id}/{action}``)."""
+
+    comment: Text = ""
+
+
+class ReasonInput(BaseModel):
+    """Why a grant's status changes (``POST /api/grants/{id}/{action}``)."""
+
+    reason: Text = ""

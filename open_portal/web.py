@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request, params
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import policies
-from open_portal.auth import HubSSO, Identity
+from open_portal import i18n
+from open_portal.auth import REFUSED, WORKSPACE_SCHEME, HubSSO, Identity
 from open_portal.exceptions import Error, Forbidden
 from open_portal.i18n import LANG_COOKIE, pick_language, translator
+from open_portal.service import workspace_credentials
 from open_portal.service.context import Portal
 from policies import Resource, Subject
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+WORKSPACE_API = "/api/workspace/grants"
+MAX_BODY_BYTES = 256 * 1024  # every limited field of any form or JSON body fits many times over
+DRAIN_BYTES = 16 * 1024 * 1024  # a refused body is read up to this, then the connection drops
 
 
 class LoginRequired(Error):
@@ -40,13 +49,150 @@ def get_sso(request: Request) -> HubSSO:
     return sso
 
 
+class CredentialRefused(Error):
+    """A credential was presented that the portal does not accept (unknown, revoked, no scope)."""
+
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the credential sent is not valid for the portal (unknown, expired, revoked, or "
+            "without access to the portal)",
+            zh="所提供的凭证对门户无效（未知、已过期、已撤销或无权访问门户）",
+        )
+
+
+class WorkspaceOnly(Error):
+    """A workspace credential used outside its grant's workspace API."""
+
+    status_code = 403
+
+    def __init__(self, grant: str) -> None:
+        super().__init__(
+            f"a workspace credential may be used only on the workspace API of its own grant "
+            f"({grant}): /api/workspace/grants/{grant}/...",
+            zh=f"工作区凭证只能用于其所属授权（{grant}）的工作区接口：/api/workspace/grants/{grant}/...",
+        )
+
+
 async def identify(request: Request) -> Identity:
+    """Who calls: a hub user (cookie or token), a workspace credential, refused, or anonymous."""
     cached = getattr(request.state, "identity", None)
     if cached is not None:
         return cached
-    identity = await get_sso(request).identify(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == WORKSPACE_SCHEME:
+        identity = await asyncio.to_thread(_workspace_identity, get_portal(request), value.strip())
+    else:
+        identity = await get_sso(request).identify(request)
+        if header and identity.is_anonymous:
+            identity = Identity.refused()  # a header that is no portal token is not anonymous
     request.state.identity = identity
     return identity
+
+
+def _workspace_identity(portal: Portal, token: str) -> Identity:
+    holder = workspace_credentials.holder_of(portal, token)
+    if holder is None:
+        return Identity.refused()
+    return Identity(name=holder.user, via=WORKSPACE_SCHEME, grant=holder.grant_id)
+
+
+class BodyTooLarge(Error):
+    status_code = 413
+
+    def __init__(self, limit: int = 0) -> None:
+        kib = (limit or MAX_BODY_BYTES) // 1024
+        super().__init__(
+            f"the request body is larger than {kib} KiB; shorten the text fields",
+            zh=f"请求内容超过 {kib} KiB，请缩短文本字段",
+        )
+
+
+class LengthRequired(Error):
+    status_code = 411
+
+    def __init__(self) -> None:
+        super().__init__(
+            "send the request body with a Content-Length", zh="请求须带 Content-Length 发送"
+        )
+
+
+def upload_paths(prefix: str, routers: Iterable[APIRouter]) -> list[re.Pattern[str]]:
+    """The paths of the routes that take an uploaded file (publishing a dataset or a version)."""
+    found = []
+    for router in routers:
+        for route in router.routes:
+            fields = getattr(getattr(route, "dependant", None), "body_params", [])
+            if any(isinstance(f.field_info, params.File) for f in fields):
+                template = re.escape(prefix + getattr(route, "path_format", ""))
+                found.append(re.compile(re.sub(r"\\{\w+\\}", "[^/]+", template)))
+    return found
+
+
+class BodyLimit:
+    """ASGI middleware capping request bodies before any route reads them.
+
+    A body over ``MAX_BODY_BYTES`` (over ``upload_bytes`` on a file upload route) is read to its
+    end and answered 413 with a message in the caller's language, so that no route parses it,
+    nothing of it is stored, and the client gets the answer instead of a reset connection.
+    """
+
+    def __init__(self, app: ASGIApp, *, uploads: list[re.Pattern[str]], upload_bytes: int) -> None:
+        self.app, self.uploads, self.upload_bytes = app, uploads, upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = any(p.fullmatch(scope["path"]) for p in self.uploads)
+        limit = self.upload_bytes if upload else MAX_BODY_BYTES
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"").decode("latin-1")
+        error: Error | None = None
+        if length and (not length.isdigit() or int(length) > limit):
+            error = BodyTooLarge(limit)
+        elif not length and headers.get(b"transfer-encoding") and not upload:
+            error = LengthRequired()
+        if error is None:
+            await self.app(scope, receive, send)
+            return
+        drained, more = 0, True
+        while more and drained <= DRAIN_BYTES:
+            message = await receive()
+            drained += len(message.get("body", b""))
+            more = message["type"] == "http.request" and message.get("more_body", False)
+        request = Request(scope)
+        response = JSONResponse(
+            {"error": i18n.message(error, language(request)), "status": error.status_code},
+            status_code=error.status_code,
+        )
+        await response(scope, receive, send)
+
+
+def is_workspace_api(request: Request, grant_id: str) -> bool:
+    """Whether the request is for the workspace API of ``grant_id``: its path is under
+    ``/api/workspace/grants/<grant_id>`` and the route's ``grant_id`` parameter names it."""
+    base = f"{request.app.state.prefix}{WORKSPACE_API}/{grant_id}"
+    path = request.url.path
+    return request.path_params.get("grant_id") == grant_id and (
+        path == base or path.startswith(base + "/")
+    )
+
+
+async def workspace_boundary(request: Request) -> None:
+    """The app-wide dependency deciding, before any route runs, who may call at all.
+
+    A credential the portal does not accept is refused (401), never taken as anonymous. A
+    workspace credential is accepted only on the workspace API (``/api/workspace/grants/{id}``
+    and below) of the grant it was issued for, and refused (403) on every other route.
+    """
+    identity = await identify(request)
+    if identity.via == REFUSED:
+        raise CredentialRefused()
+    if identity.via == WORKSPACE_SCHEME and not is_workspace_api(request, identity.grant):
+        raise WorkspaceOnly(identity.grant)
 
 
 def language(request: Request) -> str:
@@ -140,7 +286,9 @@ def review_badge(portal: Portal, session: Session, user: str, roles: list[str]) 
     return waiting
 
 
-async def check_csrf(request: Request, csrf: Annotated[str, Form(alias="_csrf")] = "") -> None:
+async def check_csrf(
+    request: Request, csrf: Annotated[str, Form(alias="_csrf", max_length=128)] = ""
+) -> None:
     """Cookie-authenticated form posts must carry the CSRF token of the page."""
     identity = await identify(request)
     if identity.via != "cookie":

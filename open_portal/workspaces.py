@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from open_portal.config import get_settings, make_private_dir
 from open_portal.models import Dataset, DatasetVersion, Grant, Level, Release
-from open_portal.service import catalog, detection
+from open_portal.service import catalog, detection, workspace_credentials
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal, open_portal
 from open_portal.vault import Vault, VaultError, sha256_hex
@@ -166,3 +166,13 @@ def workspace_grant(user_name: str, server_name: str) -> WorkspaceGrant | None:
         release_dir=directory,
         reason=reason or ("" if datasets else "no datasets"),
     )
+
+
+def issue_credential(user_name: str, server_name: str) -> str:
+    """The spawner's credential issuer: a new workspace credential for this member and grant."""
+    return workspace_credentials.issue(portal(), grant_id=server_name, user=user_name)
+
+
+def revoke_credential(user_name: str, server_name: str) -> None:
+    """The spawner's credential revoker: the member's workspace of this grant has stopped."""
+    workspace_credentials.revoke(portal(), grant_id=server_name, user=user_name)

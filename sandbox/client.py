@@ -2,7 +2,8 @@
 
 Standard library and polars only; it talks to the portal through the Unix socket bridged into
 the workspace (``$PDS_PORTAL_SOCKET``; on Kubernetes ``$PDS_PORTAL_URL``), authenticated with the
-server's ``$JUPYTERHUB_API_TOKEN``.
+workspace credential ``$PDS_WORKSPACE_TOKEN``: the portal accepts it only on this grant's
+workspace API (its datasets, DP queries, export requests, budget) and nowhere else.
 Nothing it sends is trusted by the portal: export requests name files in ``~/outbox``, which
 the portal copies and checks itself.
 
@@ -87,7 +88,7 @@ def _connection() -> tuple[http.client.HTTPConnection, str]:
 def _request(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     conn, where = _connection()
     headers = {
-        "Authorization": f"token {os.environ.get('JUPYTERHUB_API_TOKEN', '')}",
+        "Authorization": f"workspace {os.environ.get('PDS_WORKSPACE_TOKEN', '')}",
         "Accept": "application/json",
         "X-PDS-Grant": grant_id(),
     }
@@ -106,7 +107,8 @@ def _request(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         conn.close()
     if response.status >= 400:
         try:
-            detail = json.loads(text).get("detail", text)
+            answer = json.loads(text)
+            detail = answer.get("error") or answer.get("detail") or text
         except (ValueError, AttributeError):
             detail = text
         raise ClientError(f"portal answered {response.status}: {detail}")
@@ -126,6 +128,11 @@ def datasets() -> list[dict[str, Any]]:
 def budget() -> dict[str, float]:
     """The privacy budget: ``{"total", "spent", "remaining"}``."""
     return dict(grant()["budget"])
+
+
+def budget_history() -> dict[str, Any]:
+    """The budget and every charge to it in order (ε, spent after, who, when)."""
+    return dict(_request("GET", "/budget"))
 
 
 def remaining_budget() -> float:

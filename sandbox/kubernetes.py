@@ -8,6 +8,7 @@ internet, no other pod, no cloud metadata.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -63,9 +64,14 @@ def _added(collection: list[Any] | dict[str, Any], item: dict[str, Any]) -> Any:
 
 
 def make_pre_spawn_hook(
-    provider: str | GrantProvider, portal_url: str
+    provider: str | GrantProvider, portal_url: str, issuer: str | Callable[..., Any] = ""
 ) -> Callable[[Any], Awaitable[None]]:
-    """A ``KubeSpawner.pre_spawn_hook`` that checks the grant and applies it."""
+    """A ``KubeSpawner.pre_spawn_hook`` that checks the grant and applies it.
+
+    With an ``issuer`` ("module:function", called as ``issuer(user, grant)``, as
+    ``SandboxSpawner.credential_issuer``) the pod gets the grant's workspace credential as
+    ``PDS_WORKSPACE_TOKEN``; revoke it with ``make_post_stop_hook``.
+    """
 
     async def pre_spawn_hook(spawner: Any) -> None:
         grant = await resolve_grant(load_provider(provider), spawner.user.name, spawner.name)
@@ -73,8 +79,22 @@ def make_pre_spawn_hook(
         if why is not None or grant is None:
             raise SpawnException(why or "", reason="no_active_grant", status_code=403)
         apply_grant(spawner, grant, portal_url)
+        if issuer:
+            issue = load_provider(issuer)
+            token = await asyncio.to_thread(issue, spawner.user.name, spawner.name)
+            spawner.environment["PDS_WORKSPACE_TOKEN"] = str(token)
 
     return pre_spawn_hook
+
+
+def make_post_stop_hook(revoker: str | Callable[..., Any]) -> Callable[[Any], Awaitable[None]]:
+    """A ``KubeSpawner.post_stop_hook`` revoking the workspace credential of the stopped server."""
+
+    async def post_stop_hook(spawner: Any) -> None:
+        revoke = load_provider(revoker)
+        await asyncio.to_thread(revoke, spawner.user.name, spawner.name)
+
+    return post_stop_hook
 
 
 def network_policy(

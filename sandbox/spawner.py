@@ -51,6 +51,22 @@ class SandboxSpawner(LocalProcessSpawner):
         """,
     ).tag(config=True)
 
+    credential_issuer = Union(
+        [Unicode(), Callable()],
+        help="""Issues the workspace's portal credential: "module:function" or a callable.
+
+        Called as ``issuer(user_name, server_name)`` (may be async) at each start; returns the
+        credential, given to the workspace as ``$PDS_WORKSPACE_TOKEN``. The portal accepts it
+        only on that grant's workspace API. Empty: the workspace gets no portal credential.
+        """,
+    ).tag(config=True)
+
+    credential_revoker = Union(
+        [Unicode(), Callable()],
+        help="""Revokes the credential of a member's workspace when it stops or fails to start:
+        "module:function" or a callable, called as ``revoker(user_name, server_name)``.""",
+    ).tag(config=True)
+
     workspace_root = Unicode(
         help="""Host directory holding one directory per grant workspace (volume image, home).
 
@@ -159,7 +175,8 @@ class SandboxSpawner(LocalProcessSpawner):
 
     @default("server_token_scopes")
     def _default_server_token_scopes(self) -> list[str]:
-        return ["users:activity!user", "access:servers!server", "access:services!service=portal"]
+        # no access to the portal: the workspace talks to it only with its grant's credential
+        return ["users:activity!user", "access:servers!server"]
 
     @default("default_url")
     def _default_default_url(self) -> str:
@@ -174,6 +191,7 @@ class SandboxSpawner(LocalProcessSpawner):
         self._relays: list[TcpToUnix | UnixToTcp] = []
         self._grant: WorkspaceGrant | None = None
         self._progress: list[dict[str, Any]] = []
+        self._credential = ""
         if self.hide_setuid_files and not SandboxSpawner._scan_started:
             # warm the cache of setuid files (a walk of /usr) before the first start needs it
             SandboxSpawner._scan_started = True
@@ -261,7 +279,27 @@ class SandboxSpawner(LocalProcessSpawner):
                 env["PDS_RELEASE_DIR"] = bwrap.RELEASE
         if self.portal_url:
             env["PDS_PORTAL_SOCKET"] = bwrap.PORTAL_SOCKET
+        if self._credential:
+            env["PDS_WORKSPACE_TOKEN"] = self._credential
         return env
+
+    async def _call_hook(self, hook: Any, grant_id: str) -> Any:
+        """Call a credential hook ("module:function" or callable) as ``hook(user, grant)``."""
+        function = load_provider(hook)
+        result = (
+            function(self.user.name, grant_id)
+            if asyncio.iscoroutinefunction(function)
+            else await asyncio.to_thread(function, self.user.name, grant_id)
+        )
+        return await result if asyncio.iscoroutine(result) else result
+
+    async def _revoke_credential(self, grant_id: str) -> None:
+        self._credential = ""
+        if self.credential_revoker:
+            try:
+                await self._call_hook(self.credential_revoker, grant_id)
+            except Exception:
+                self.log.exception("could not revoke the credential of %s", self._log_name)
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -317,6 +355,10 @@ class SandboxSpawner(LocalProcessSpawner):
         began = time.perf_counter()
         try:
             self._step(25, "Preparing the workspace and its data · 准备工作空间与数据")
+            if self.credential_issuer:
+                self._credential = str(
+                    await self._call_hook(self.credential_issuer, grant.grant_id)
+                )
             uid, gid = await asyncio.to_thread(accounts.ensure_account, account)
             group, member = await asyncio.to_thread(self._prepare, grant, layout, limits, uid, gid)
             await self._start_bridges(layout, uid, gid)
@@ -548,6 +590,7 @@ class SandboxSpawner(LocalProcessSpawner):
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.proc.wait, 5)
         await self._teardown(layout)
+        await self._revoke_credential(grant_id)
         await asyncio.to_thread(cgroups.remove, group)
         self.clear_state()
         self._release_claim(grant_id)
@@ -566,6 +609,7 @@ class SandboxSpawner(LocalProcessSpawner):
         with contextlib.suppress(Error, OSError):
             await asyncio.to_thread(cgroups.kill_all, group)
         await self._teardown(layout)
+        await self._revoke_credential(layout.grant_id)
         with contextlib.suppress(OSError):
             await asyncio.to_thread(cgroups.remove, group)
         self.clear_state()

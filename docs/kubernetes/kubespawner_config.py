@@ -5,7 +5,7 @@
 import os
 
 from open_portal.hub import HubSettings, configure_origins, origins
-from sandbox.kubernetes import make_pre_spawn_hook
+from sandbox.kubernetes import make_post_stop_hook, make_pre_spawn_hook
 
 c = get_config()  # noqa: F821
 
@@ -14,6 +14,10 @@ c.JupyterHub.allow_named_servers = True
 c.KubeSpawner.pre_spawn_hook = make_pre_spawn_hook(
     os.environ.get("PDS_GRANT_PROVIDER", "open_portal.workspaces:workspace_grant"),
     os.environ.get("PDS_PORTAL_INTERNAL_URL", "http://hub:10101"),
+    issuer=os.environ.get("PDS_CREDENTIAL_ISSUER", "open_portal.workspaces:issue_credential"),
+)
+c.KubeSpawner.post_stop_hook = make_post_stop_hook(
+    os.environ.get("PDS_CREDENTIAL_REVOKER", "open_portal.workspaces:revoke_credential")
 )
 c.KubeSpawner.image = os.environ.get("PDS_WORKSPACE_IMAGE", "pds/workspace:0.1.0")
 c.KubeSpawner.cmd = ["jupyterhub-singleuser"]
@@ -58,7 +62,6 @@ c.KubeSpawner.extra_labels = {"hub.jupyter.org/network-access-hub": "true"}
 c.KubeSpawner.server_token_scopes = [
     "users:activity!user",
     "access:servers!server",
-    "access:services!service=portal",
-]
+]  # no portal access: the workspace uses its grant's credential (ADR 0004)
 # workspaces on origins of their own, as on one host (ADR 0007)
 configure_origins(c, origins(HubSettings()))

@@ -40,6 +40,7 @@ from open_portal.models.grants import (
     GrantMember,
     GrantStatus,
     InvitationStatus,
+    WorkspaceCredential,
 )
 from open_portal.models.harvest import (
     HarvestedDataset,
@@ -90,5 +91,6 @@ __all__ = [
     "User",
     "Visibility",
     "Vote",
+    "WorkspaceCredential",
     "utcnow",
 ]

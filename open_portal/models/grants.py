@@ -106,3 +106,19 @@ class GrantInvitation(Base):
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
 
     grant: Mapped[Grant] = relationship(back_populates="invitations")
+
+
+class WorkspaceCredential(Base):
+    """The credential of one running workspace: one grant, one member; only its hash is kept.
+
+    The spawner issues it when a member's server starts and revokes it (deletes the row) when
+    the server stops; a grant that stops being usable drops all of its credentials.
+    """
+
+    __tablename__ = "workspace_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), index=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

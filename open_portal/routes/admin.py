@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from open_portal.auth import Identity
 from open_portal.models import SourceKind, User
+from open_portal.schemas import NAME_MAX
 from open_portal.service import harvest
 from open_portal.service import users as service
 from open_portal.web import CsrfDep, Guard, PortalDep, render
@@ -37,10 +38,10 @@ def change_role(
     request: Request,
     portal: PortalDep,
     user: AdminDep,
-    user_name: Annotated[str, Form()],
-    role: Annotated[str, Form()],
-    domain: Annotated[str, Form()] = "*",
-    action: Annotated[str, Form()] = "add",
+    user_name: Annotated[str, Form(max_length=NAME_MAX)],
+    role: Annotated[str, Form(max_length=NAME_MAX)],
+    domain: Annotated[str, Form(max_length=NAME_MAX)] = "*",
+    action: Annotated[str, Form(max_length=NAME_MAX)] = "add",
 ) -> RedirectResponse:
     service.change_role(
         portal,

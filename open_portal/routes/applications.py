@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,15 @@ from open_portal import ledger
 from open_portal.auth import Identity
 from open_portal.models import ApplicantKind, Application, Dataset, Decision, Level
 from open_portal.params import RowId, Word
-from open_portal.schemas import ApplicationInput
+from open_portal.schemas import (
+    LINE_MAX,
+    LIST_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    ApplicationInput,
+    CommentInput,
+    Name,
+)
 from open_portal.service import applications as service
 from open_portal.service.access import allowed, dataset_resource
 from open_portal.service.catalog import budget_view
@@ -74,7 +82,10 @@ def my_applications(request: Request, portal: PortalDep, user: MemberDep) -> HTM
 
 @router.get("/applications/new", response_class=HTMLResponse)
 def new_application(
-    request: Request, portal: PortalDep, user: CreatorDep, dataset: str = ""
+    request: Request,
+    portal: PortalDep,
+    user: CreatorDep,
+    dataset: Annotated[str, Query(max_length=NAME_MAX)] = "",
 ) -> HTMLResponse:
     with portal.sessions() as session:
         datasets = [
@@ -100,21 +111,21 @@ def create_from_form(
     request: Request,
     portal: PortalDep,
     user: CreatorDep,
-    dataset_ids: Annotated[list[str], Form()],
-    purpose: Annotated[str, Form()],
+    dataset_ids: Annotated[list[Name], Form(max_length=LIST_MAX)],
+    purpose: Annotated[str, Form(max_length=TEXT_MAX)],
     level: Annotated[Level, Form()],
     starts_on: Annotated[date, Form()],
     ends_on: Annotated[date, Form()],
     kind: Annotated[ApplicantKind, Form()] = ApplicantKind.PERSON,
-    project_description: Annotated[str, Form()] = "",
-    products: Annotated[str, Form()] = "",
-    team_members: Annotated[str, Form()] = "",
-    epsilon: Annotated[str, Form()] = "0",
-    organisation: Annotated[str, Form()] = "",
-    organisation_uscc: Annotated[str, Form()] = "",
+    project_description: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    products: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    team_members: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    epsilon: Annotated[str, Form(max_length=32)] = "0",
+    organisation: Annotated[str, Form(max_length=LINE_MAX)] = "",
+    organisation_uscc: Annotated[str, Form(max_length=32)] = "",
     agreement_accepted: Annotated[bool, Form()] = False,
     commitment_accepted: Annotated[bool, Form()] = False,
-    action: Annotated[str, Form()] = "draft",
+    action: Annotated[str, Form(max_length=NAME_MAX)] = "draft",
 ) -> RedirectResponse:
     data = ApplicationInput(
         kind=kind,
@@ -168,7 +179,7 @@ def act_from_form(
     user: MemberDep,
     application_id: RowId,
     action: Word,
-    comment: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> RedirectResponse:
     _act(portal, user, application_id, action, comment)
     return RedirectResponse(
@@ -249,9 +260,9 @@ def api_act(
     user: MemberDep,
     application_id: RowId,
     action: Word,
-    body: dict[str, str] | None = None,
+    body: CommentInput | None = None,
 ) -> dict[str, Any]:
-    _act(portal, user, application_id, action, (body or {}).get("comment", ""))
+    _act(portal, user, application_id, action, body.comment if body else "")
     with portal.sessions() as session:
         return application_view(
             service.get_application(

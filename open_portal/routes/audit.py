@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from audit import AuditEvent
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
 from open_portal.params import GrantId
+from open_portal.schemas import NAME_MAX
 from open_portal.service import auditing
 from open_portal.service.context import Portal
 from open_portal.web import Guard, PortalDep, render
@@ -42,12 +43,12 @@ def _time(value: str, name: str) -> datetime | None:
 class EventFilter:
     """The timeline's filters, from the query string."""
 
-    actor: str = ""
-    type: str = ""
-    dataset: str = ""
-    grant: str = ""
-    since: str = ""
-    until: str = ""
+    actor: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    type: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    dataset: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    grant: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    since: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    until: Annotated[str, Query(max_length=NAME_MAX)] = ""
     limit: int = 200
 
     def search(self, portal: Portal) -> list[tuple[int, AuditEvent]]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
 from open_portal.auth import STATE_COOKIE, TOKEN_COOKIE, Identity
 from open_portal.exceptions import Forbidden
+from open_portal.schemas import LINE_MAX
 from open_portal.web import Guard, get_sso
 
 router = APIRouter()
@@ -16,7 +17,9 @@ AnyoneDep = Annotated[Identity, Depends(Guard("read", "home", login=False))]
 
 
 @router.get("/login")
-def login(request: Request, user: AnyoneDep, next: str = "") -> RedirectResponse:
+def login(
+    request: Request, user: AnyoneDep, next: Annotated[str, Query(max_length=LINE_MAX)] = ""
+) -> RedirectResponse:
     sso = get_sso(request)
     url, state_cookie = sso.login_redirect(next or sso.prefix)
     response = RedirectResponse(url, status_code=302)
@@ -34,7 +37,10 @@ def login(request: Request, user: AnyoneDep, next: str = "") -> RedirectResponse
 
 @router.get("/oauth_callback")
 async def oauth_callback(
-    request: Request, user: AnyoneDep, code: str = "", state: str = ""
+    request: Request,
+    user: AnyoneDep,
+    code: Annotated[str, Query(max_length=LINE_MAX)] = "",
+    state: Annotated[str, Query(max_length=LINE_MAX)] = "",
 ) -> RedirectResponse:
     sso = get_sso(request)
     try:

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,7 @@ from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
 from open_portal.models import Level
 from open_portal.params import DatasetId
-from open_portal.schemas import DatasetMeta
+from open_portal.schemas import DOCUMENT_MAX, LINE_MAX, NAME_MAX, TEXT_MAX, DatasetMeta
 from open_portal.service import catalog, detection, harvest
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
@@ -31,12 +31,12 @@ def catalog_page(
     request: Request,
     portal: PortalDep,
     user: ReaderDep,
-    q: str = "",
-    publisher: str = "",
-    theme: str = "",
-    level: str = "",
-    open_class: str = "",
-    source: str = "",
+    q: Annotated[str, Query(max_length=LINE_MAX)] = "",
+    publisher: Annotated[str, Query(max_length=NAME_MAX)] = "",
+    theme: Annotated[str, Query(max_length=LINE_MAX)] = "",
+    level: Annotated[str, Query(max_length=NAME_MAX)] = "",
+    open_class: Annotated[str, Query(max_length=NAME_MAX)] = "",
+    source: Annotated[str, Query(max_length=NAME_MAX)] = "",
     start: int = 0,
 ) -> HTMLResponse:
     filters = {
@@ -132,15 +132,15 @@ async def publish(
     portal: PortalDep,
     user: PublisherDep,
     file: UploadFile,
-    id: Annotated[str, Form()],
-    title_zh: Annotated[str, Form()],
-    title_en: Annotated[str, Form()],
-    publisher: Annotated[str, Form()],
-    level: Annotated[str, Form()],
-    description_zh: Annotated[str, Form()] = "",
-    description_en: Annotated[str, Form()] = "",
-    theme: Annotated[str, Form()] = "",
-    keywords: Annotated[str, Form()] = "",
+    id: Annotated[str, Form(max_length=NAME_MAX)],
+    title_zh: Annotated[str, Form(max_length=LINE_MAX)],
+    title_en: Annotated[str, Form(max_length=LINE_MAX)],
+    publisher: Annotated[str, Form(max_length=NAME_MAX)],
+    level: Annotated[str, Form(max_length=NAME_MAX)],
+    description_zh: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    description_en: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    theme: Annotated[str, Form(max_length=LINE_MAX)] = "",
+    keywords: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> RedirectResponse:
     content = await file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
@@ -196,7 +196,7 @@ async def confirm_policy(
     portal: PortalDep,
     user: OwnerDep,
     dataset_id: DatasetId,
-    policy_yaml: Annotated[str, Form()],
+    policy_yaml: Annotated[str, Form(max_length=DOCUMENT_MAX)],
 ) -> RedirectResponse:
     """The policy and, in fields ``type:<column>``, the type of each column in releases."""
     form = await request.form()

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from open_portal import ckan, dcat
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput, NotFound
+from open_portal.schemas import NAME_MAX, TEXT_MAX
 from open_portal.service import catalog
 from open_portal.web import Guard, PortalDep
 
@@ -36,6 +37,13 @@ async def action_params(request: Request) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key in request.query_params:
         values = request.query_params.getlist(key)
+        if len(key) > NAME_MAX or any(len(v) > TEXT_MAX for v in values):
+            raise ckan.CkanError(
+                "Bad Request",
+                400,
+                f"Bad request - parameter {key[:NAME_MAX]!r} longer than {TEXT_MAX} characters"
+                f" / 参数 {key[:NAME_MAX]} 超过 {TEXT_MAX} 个字符",
+            )
         params[key] = values if len(values) > 1 else values[0]
     if request.method != "POST":
         return params

@@ -39,3 +39,9 @@ def dp_query(
 def budget(portal: PortalDep, user: ReaderDep, grant_id: GrantId) -> dict[str, Any]:
     """The grant's budget and its charges in order, for the budget chart."""
     return service.budget_history(portal, actor=user.name, grant_id=grant_id)
+
+
+@router.get("/api/workspace/grants/{grant_id}/budget")
+def workspace_budget(portal: PortalDep, user: UserDep, grant_id: str) -> dict[str, Any]:
+    """The budget of the workspace's own grant and its charges (for the workspace client)."""
+    return service.budget_history(portal, actor=user.name, grant_id=grant_id)

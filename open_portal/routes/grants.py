@@ -13,6 +13,7 @@ from open_portal import ledger
 from open_portal.auth import Identity
 from open_portal.models import Dataset, Grant
 from open_portal.params import GrantId, Word
+from open_portal.schemas import TEXT_MAX, ReasonInput
 from open_portal.service import grants as service
 from open_portal.service.access import check, grant_resource
 from open_portal.service.usage import grant_usage
@@ -103,7 +104,7 @@ def change_from_form(
     user: ChangeDep,
     grant_id: GrantId,
     action: Word,
-    reason: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> RedirectResponse:
     _change(portal, user, grant_id, action, reason)
     return RedirectResponse(f"{request.app.state.prefix}/grants/{grant_id}", status_code=303)
@@ -145,9 +146,9 @@ def api_change(
     user: ChangeDep,
     grant_id: GrantId,
     action: Word,
-    body: dict[str, str] | None = None,
+    body: ReasonInput | None = None,
 ) -> dict[str, Any]:
-    _change(portal, user, grant_id, action, (body or {}).get("reason", ""))
+    _change(portal, user, grant_id, action, body.reason if body else "")
     with portal.sessions() as session:
         return grant_view(
             portal, service.get_grant(portal, session, actor=user.name, grant_id=grant_id)

@@ -24,6 +24,7 @@ from open_portal.models import (
     InvitationStatus,
     Level,
 )
+from open_portal.service import workspace_credentials
 from open_portal.service.access import allowed, check, confirmed_version, grant_resource
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
@@ -190,6 +191,8 @@ def change_status(
         check(actor, action, grant_resource(session, grant, actor, portal.clock()))
         grant.status = next_state(grant.status, action)
         grant.status_reason = reason
+        if grant.status != G.ACTIVE:
+            workspace_credentials.revoke_in(session, grant.id)
         record(portal, f"grant.{action}", actor=actor, subject=f"grant:{grant.id}", reason=reason)
         notify(
             session,
@@ -216,6 +219,7 @@ def expire_due(portal: Portal) -> list[Grant]:
         ).all()
         for grant in due:
             grant.status = next_state(grant.status, "expire")
+            workspace_credentials.revoke_in(session, grant.id)
             record(portal, "grant.expired", actor="system", subject=f"grant:{grant.id}")
             expired.append(grant)
     for grant in expired:

@@ -204,6 +204,7 @@ def test_dp_routes_are_guarded() -> None:
     assert {r.path for r in routes} == {
         "/api/workspace/grants/{grant_id}/dp",
         "/api/grants/{grant_id}/budget",
+        "/api/workspace/grants/{grant_id}/budget",
     }
     for route in routes:
         guards = [d.call for d in route.dependant.dependencies if isinstance(d.call, Guard)]

@@ -74,7 +74,8 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dic
     monkeypatch.setenv("PDS_PORTAL_SOCKET", str(sock))
     monkeypatch.setenv("PDS_RELEASE_DIR", str(release))
     monkeypatch.setenv("JUPYTERHUB_SERVER_NAME", "g-1")
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "tok")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "server-token-not-for-the-portal")
+    monkeypatch.setenv("PDS_WORKSPACE_TOKEN", "pdsw_tok")
     monkeypatch.setenv("PDS_GRANT_LEVEL", "L2")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir()
@@ -83,11 +84,12 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dic
     server.server_close()
 
 
-def test_reads_the_grant_with_the_server_token(portal: list[dict[str, Any]]) -> None:
+def test_reads_the_grant_with_the_workspace_credential(portal: list[dict[str, Any]]) -> None:
     assert [d["id"] for d in client.datasets()] == ["births", "escape"]
     assert client.remaining_budget() == 0.6
     assert client.ends_at().year == 2030
-    assert portal[0]["auth"] == "token tok"
+    assert portal[0]["auth"] == "workspace pdsw_tok"
+    assert all("server-token" not in str(seen) for seen in portal)
 
 
 def test_load_gives_a_lazy_frame_inside_the_release_only(portal: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from kubernetes_asyncio.config import kube_config
 from kubespawner import KubeSpawner
 from traitlets.config import PyFileConfigLoader
 
-from sandbox.kubernetes import network_policy
+from sandbox.kubernetes import make_post_stop_hook, network_policy
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "kubernetes"
 DISK = 2 * 1024**3
@@ -79,6 +79,8 @@ async def spawner_for(
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
     monkeypatch.setenv("PDS_GRANT_PROVIDER", "sandbox.grants:json_file_provider")
     monkeypatch.setenv("PDS_SANDBOX_GRANTS_FILE", str(grants_file(tmp_path, level, active)))
+    # an importable stand-in for the portal's issuer: the "credential" is user/grant
+    monkeypatch.setenv("PDS_CREDENTIAL_ISSUER", "posixpath:join")
     config = PyFileConfigLoader("kubespawner_config.py", path=str(DOCS)).load_config()
     spawner = KubeSpawner(
         _mock=True, config=config, user=HubUser(), orm_spawner=orm.Spawner(name="g-1")
@@ -203,3 +205,15 @@ def test_kubernetes_config_puts_workspaces_on_their_own_origins(
     assert hub.subdomain_hook("alice", "data.example.gov.cn", "user") == (
         "alice.ws.example-usercontent.cn"
     )
+
+
+async def test_the_pod_gets_its_grants_credential_and_no_portal_scope(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawner = await spawner_for(tmp_path, monkeypatch, "L2")
+    assert spawner.environment["PDS_WORKSPACE_TOKEN"] == f"{spawner.user.name}/g-1"
+    assert not any("access:services" in s for s in spawner.server_token_scopes)
+    revoked: list[tuple[str, str]] = []
+    hook = make_post_stop_hook(lambda user, grant: revoked.append((user, grant)))
+    await hook(spawner)
+    assert revoked == [(spawner.user.name, "g-1")]
