@@ -124,7 +124,7 @@ def test_a_credential_ends_with_its_server_or_its_grant(portal: Portal, client: 
     workspace_credentials.revoke(portal, grant_id=grant_id, user="researcher")
     stopped = client.get(url, headers=workspace(second))
     assert stopped.status_code == 401 and "凭证" in stopped.json()["error"]
-    third = workspace_credentials.issue(portal, grant_id=grant_id, user="operator")
+    third = workspace_credentials.issue(portal, grant_id=grant_id, user="researcher")
     assert client.get(url, headers=workspace(third)).status_code == 200
     grants.change_status(portal, actor="officer", grant_id=grant_id, action="suspend", reason="x")
     assert client.get(url, headers=workspace(third)).status_code == 401
@@ -145,6 +145,8 @@ def test_only_a_hash_is_stored_and_only_members_of_usable_grants_get_one(
         assert stored.user_name == "researcher" and stored.grant_id == grant_id
     with pytest.raises(Exception, match="no usable grant"):
         workspace_credentials.issue(portal, grant_id=grant_id, user="owner")
+    with pytest.raises(Exception, match="no usable grant"):  # invited, not yet a member
+        workspace_credentials.issue(portal, grant_id=grant_id, user="operator")
     with pytest.raises(Exception, match="no usable grant"):
         workspace_credentials.issue(portal, grant_id="g9999", user="researcher")
 
