@@ -47,14 +47,24 @@ def truncated(shown: str, total: str, src: str) -> str:
 def render_preview(kind: str, data: bytes, src: str) -> str:
     """An HTML rendering of a held file for its reviewers (escaped; images inline).
 
-    Images, SVG, HTML and PDF are shown by reference to the held file (in a sandbox); tables and
+    Images, SVG, HTML and PDF are shown by reference to the held file (in a sandbox), SVG and
+    HTML also as their escaped source; tables and
     text show at most ``PREVIEW_ROWS`` rows or ``PREVIEW_BYTES`` bytes and say so when they stop
     short; notebooks are shown whole (the intake kept only what this shows).
     """
-    if kind in ("png", "jpeg", "svg"):
+    if kind in ("png", "jpeg"):
         return f'<img class="preview" src="{html.escape(src)}" alt="">'
-    if kind in ("html", "pdf"):
+    if kind == "pdf":
         return f'<iframe class="preview" sandbox src="{html.escape(src)}" title="preview"></iframe>'
+    if kind in ("svg", "html"):
+        # rendered, and as its source: what a rendering hides (comments, hidden elements, text
+        # drawn off the page) is in the file that leaves
+        shown = (
+            f'<img class="preview" src="{html.escape(src)}" alt="">'
+            if kind == "svg"
+            else f'<iframe class="preview" sandbox src="{html.escape(src)}" title="preview"></iframe>'
+        )
+        return f'{shown}<p class="mime">源代码 / source</p>{render_preview("text", data, src)}'
     if kind == "notebook":
         return notebook_html(data)
     cut = len(data) > PREVIEW_BYTES

@@ -12,13 +12,19 @@ removed here or the file is refused.
 - PDFs with embedded files, JavaScript, forms or actions (``REFUSED_PDF_NAMES``) are refused; the
   rest is rewritten page by page (document metadata, unreferenced objects, incremental updates
   and trailing bytes dropped).
-- Other kinds are held as they are: they are text, shown as text.
+- Text of every kind (tables, text, Markdown, JSON, HTML, SVG, notebooks) loses the characters a
+  browser draws as nothing (Unicode format, private-use, surrogate and unassigned code points:
+  tag characters, zero-width and direction marks), which could carry data past a reviewer's eye;
+  a leading byte-order mark stays.
+- Other kinds are held as they are: they are text, shown as text (HTML and SVG are shown both
+  rendered and as their source).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +32,9 @@ from typing import Any
 from open_portal.exceptions import InvalidInput
 
 MAX_PIXELS = 50_000_000
+# format (tag characters, zero-width, direction marks), private use, surrogates, unassigned
+INVISIBLE = {"Cf", "Co", "Cs", "Cn"}
+TEXT_KINDS = {"csv", "svg", "html", "text", "json", "markdown"}
 SHOWN_OUTPUTS = (
     "text/plain",
     "text/markdown",
@@ -74,10 +83,30 @@ def normalize(name: str, kind: str, data: bytes) -> Normalized:
         out = reencode_image(name, data, "PNG" if kind == "png" else "JPEG")
         return Normalized(out, ["everything but the pixels (re-encoded)"])
     if kind == "notebook":
-        return strip_notebook(name, data)
+        notebook = strip_notebook(name, data)
+        visible = strip_invisible(notebook.data)
+        return Normalized(visible.data, sorted({*notebook.removed, *visible.removed}))
     if kind == "pdf":
         return rewrite_pdf(name, data)
+    if kind in TEXT_KINDS:
+        return strip_invisible(data)
     return Normalized(data)
+
+
+def strip_invisible(data: bytes) -> Normalized:
+    """UTF-8 text without the characters that show as nothing (``INVISIBLE`` categories), a
+    leading byte-order mark kept. Bytes that are not UTF-8 are left to the file-type check."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return Normalized(data)
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(bom) :]
+    kept = "".join(c for c in body if unicodedata.category(c) not in INVISIBLE)
+    if len(kept) == len(body):
+        return Normalized(data)
+    count = len(body) - len(kept)
+    return Normalized((bom + kept).encode(), [f"{count} invisible characters"])
 
 
 def reencode_image(name: str, data: bytes, format: str) -> bytes:

@@ -143,7 +143,9 @@ def export_page(
     previews = {}
     for file_id, kind in shown:
         src = f"{base}/exports/{request_id}/files/{file_id}"
-        if kind in BY_REFERENCE:  # the browser fetches the file: that read is the one recorded
+        # the browser fetches the file: that read is the one recorded (SVG and HTML are also
+        # shown as their source, read here)
+        if kind in BY_REFERENCE and kind not in ("svg", "html"):
             previews[file_id] = render_preview(kind, b"", src)
             continue
         try:

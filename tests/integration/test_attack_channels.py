@@ -207,3 +207,56 @@ def test_workspace_written_request_text_is_not_an_unreviewed_channel(hub: Runnin
                     leaked.append(rows[:24])
             assert outside.post(f"/api/exports/{rid}/withdraw").status_code == 200
     assert leaked == []
+
+
+def invisible(text: str) -> str:
+    """``text`` in Unicode tag characters: a browser draws them as nothing."""
+    return "".join(chr(0xE0000 + ord(c)) for c in text)
+
+
+def test_what_a_reviewer_cannot_see_does_not_leave(hub: RunningHub) -> None:
+    """Record-level rows hidden where the review page shows nothing: in invisible characters of
+    a table's cells (CSV, Markdown, a notebook's source) and in an HTML file's comment and hidden
+    element. The invisible characters are gone from what is held and released; what HTML hides
+    from its rendering is on the review page as source."""
+    import nbformat
+
+    grant_id = grant(hub)
+    rows = f"XQZ7-rows-{grant_id}"
+    hidden = invisible(rows)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# 结果{hidden}")]
+    files = {
+        "t.csv": f"\ufeff区,人数\n西湖区{hidden},95\n上城区,96\n",
+        "t.md": f"西湖区 95{hidden}\n",
+        "n.ipynb": nbformat.writes(nb),
+        "p.html": f'<p>图</p><!-- {rows} --><div style="display:none">{rows}-div</div>',
+    }
+    box = outbox(hub, grant_id)
+    for name, text in files.items():
+        (box / name).write_text(text, encoding="utf-8")
+    with hub.api("researcher") as researcher, hub.api("officer") as officer:
+        created = researcher.post(
+            f"/api/workspace/grants/{grant_id}/exports",
+            json={"files": sorted(files), "justification": "表", "controls": "已汇总"},
+        )
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        assert researcher.post(f"/api/exports/{rid}/submit").status_code == 200
+        page = officer.get(f"/exports/{rid}")
+        assert page.status_code == 200
+        assert f"&lt;!-- {rows} --&gt;" in page.text and f"{rows}-div" in page.text
+        for file in created.json()["files"]:
+            held = officer.get(f"/exports/{rid}/files/{file['id']}")
+            assert held.status_code == 200 and hidden not in held.text, file["name"]
+            assert officer.post(f"/api/exports/{rid}/files/{file['id']}/approve").status_code == 200
+        assert hidden not in page.text and "西湖区" in page.text
+        for action in ("complete_review", "approve", "release"):
+            assert officer.post(f"/api/exports/{rid}/{action}").status_code == 200, action
+        for file in created.json()["files"]:
+            out = researcher.get(f"/exports/{rid}/files/{file['id']}/download")
+            assert out.status_code == 200
+            assert hidden not in out.content.decode("utf-8"), file["name"]
+        csv = next(f for f in created.json()["files"] if f["name"] == "t.csv")
+        released = researcher.get(f"/exports/{rid}/files/{csv['id']}/download").content
+        assert released.startswith("\ufeff".encode())  # a spreadsheet still reads it as UTF-8

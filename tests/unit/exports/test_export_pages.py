@@ -45,7 +45,14 @@ def test_a_notebook_is_rendered_with_its_outputs() -> None:
 
 @pytest.mark.parametrize("kind", ["png", "jpeg", "svg"])
 def test_images_are_shown_from_the_held_copy(kind: str) -> None:
-    assert render_preview(kind, b"", "/f/1") == '<img class="preview" src="/f/1" alt="">'
+    assert render_preview(kind, b"", "/f/1").startswith('<img class="preview" src="/f/1" alt="">')
+
+
+@pytest.mark.parametrize("kind", ["svg", "html"])
+def test_svg_and_html_are_shown_as_their_source_too(kind: str) -> None:
+    """What the rendering hides (a comment, a hidden element) is on the review page, escaped."""
+    shown = render_preview(kind, b"<svg><!-- rows --><script>x</script></svg>", "/f/1")
+    assert "&lt;!-- rows --&gt;" in shown and "<script>" not in shown
 
 
 @pytest.mark.parametrize("kind", ["html", "pdf"])

@@ -210,3 +210,13 @@ def test_a_pdf_with_an_attachment_is_refused_at_request(portal: Portal, tmp_path
         exports.request_export(portal, actor="researcher", grant_id=grant_id, files=["r.pdf"])
     with portal.sessions() as session:
         assert session.query(ExportRequest).count() == 0  # nothing half-written
+
+
+@pytest.mark.parametrize("kind", ["csv", "text", "markdown", "json", "html", "svg"])
+def test_characters_shown_as_nothing_are_removed_from_text(kind: str) -> None:
+    from open_portal.checks.normalize import normalize
+
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "330106") + "\u200b\u202e\ue000"
+    out = normalize(f"f.{kind}", kind, f"\ufeff区,人数\n西湖区{hidden},95\n".encode())
+    assert out.data == "\ufeff区,人数\n西湖区,95\n".encode()
+    assert out.removed == ["9 invisible characters"]
