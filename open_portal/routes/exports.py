@@ -14,11 +14,19 @@ from pydantic import BaseModel, Field
 
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput, NotFound
-from open_portal.models import ExportFile, ExportRequest, GrantDestruction, Visibility, Vote
+from open_portal.models import (
+    ExportFile,
+    ExportRequest,
+    ExportStatus,
+    GrantDestruction,
+    Visibility,
+    Vote,
+)
 from open_portal.params import GrantId, RowId, Word
 from open_portal.previews import BY_REFERENCE, MEDIA_TYPES, SANDBOX_HEADERS, render_preview
 from open_portal.service import destruction, exports
 from open_portal.service.context import Portal
+from open_portal.service.exports.lifecycle import shown_group
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
 router = APIRouter()
@@ -86,7 +94,12 @@ def request_view(portal: Portal, session: Any, request: ExportRequest, user: str
         "author": request.author,
         "status": request.status.value,
         "round": request.round,
-        "groups": dict(request.groups),
+        "groups": {
+            name: shown_group(
+                group, reviewer=officer, released=request.status is ExportStatus.RELEASED
+            )
+            for name, group in request.groups.items()
+        },
         "reviewers_required": request.reviewers_required,
         "reviews": sorted(exports.reviewers_of_round(request)),
         "created_at": request.created_at.isoformat(),
@@ -361,6 +374,7 @@ def workspace_export(
         files=body.files,
         justification=body.justification,
         controls=body.controls,
+        written_in_workspace=True,
     )
     with portal.sessions() as session:
         item = exports.get_request(portal, session, actor=user.name, request_id=created.id)

@@ -175,14 +175,6 @@ def test_held_html_and_svg_neither_run_nor_reach_anywhere_in_the_reviewers_brows
             page.context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open: the justification and controls of an export request, written through the "
-        "workspace API, are shown to the requester at once and without review, and a grant may "
-        "open and withdraw any number of requests (8,000 characters each plus 50 file names)"
-    ),
-)
 def test_workspace_written_request_text_is_not_an_unreviewed_channel(hub: RunningHub) -> None:
     """Code in the workspace puts rows in a request's justification and controls; the member
     reads them outside the workspace (the request page, the JSON API) before any officer did,
@@ -197,8 +189,7 @@ def test_workspace_written_request_text_is_not_an_unreviewed_channel(hub: Runnin
                 f"/api/workspace/grants/{grant_id}/exports",
                 json={"files": ["t.csv"], "justification": rows, "controls": rows},
             )
-            if created.status_code != 201:
-                break
+            assert created.status_code == 201, created.text
             rid = created.json()["id"]
             shown = outside.get(f"/api/exports/{rid}")
             page = outside.get(f"/exports/{rid}")
@@ -207,6 +198,16 @@ def test_workspace_written_request_text_is_not_an_unreviewed_channel(hub: Runnin
                     leaked.append(rows[:24])
             assert outside.post(f"/api/exports/{rid}/withdraw").status_code == 200
     assert leaked == []
+    # the request's reviewers do read it: the text is held, not lost
+    with hub.api("researcher") as workspace, hub.api("officer") as officer:
+        created = workspace.post(
+            f"/api/workspace/grants/{grant_id}/exports",
+            json={"files": ["t.csv"], "justification": "XQZ7-for-officers", "controls": "c"},
+        )
+        rid = created.json()["id"]
+        assert workspace.post(f"/api/exports/{rid}/submit").status_code == 200
+        assert "XQZ7-for-officers" in officer.get(f"/api/exports/{rid}").text
+        assert "XQZ7-for-officers" not in workspace.get(f"/api/exports/{rid}").text
 
 
 def invisible(text: str) -> str:

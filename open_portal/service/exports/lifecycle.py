@@ -10,6 +10,7 @@ their review, decide and release.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,8 +63,13 @@ def request_export(
     justification: str = "",
     controls: str = "",
     group: str = "default",
+    written_in_workspace: bool = False,
 ) -> ExportRequest:
-    """A member asks for files of the grant's outbox to be exported: a pending request."""
+    """A member asks for files of the grant's outbox to be exported: a pending request.
+
+    Text written in the workspace (``written_in_workspace``) is held like the files: only the
+    request's reviewers read it until it is released (see ``shown_group``).
+    """
     names = _names(files)
     group = group_name(group)
     justification = bounded(justification, "justification")
@@ -75,7 +81,13 @@ def request_export(
             grant_id=grant.id,
             author=actor,
             status=E.PENDING,
-            groups={group: {"context": justification, "controls": controls}},
+            groups={
+                group: {
+                    "context": justification,
+                    "controls": controls,
+                    "written_in_workspace": written_in_workspace,
+                }
+            },
             reviewers_required=int((grant.export_rules or {}).get("reviewers_required", 1)),
             created_at=portal.clock(),
         )
@@ -177,6 +189,17 @@ def withdraw_file(portal: Portal, *, actor: str, request_id: int, file_id: int) 
             file=file.name,
         )
     return file
+
+
+HELD_TEXT = "（在工作空间中填写，仅审核员可见 / written in the workspace: shown to reviewers only）"
+
+
+def shown_group(group: dict[str, Any], *, reviewer: bool, released: bool) -> dict[str, Any]:
+    """A file group's text as a viewer may read it: text written inside the workspace is data
+    that has not been reviewed, so only the request's reviewers read it before release."""
+    if group.get("written_in_workspace") and not (reviewer or released):
+        return {**group, "context": HELD_TEXT, "controls": HELD_TEXT}
+    return dict(group)
 
 
 def set_group(
