@@ -51,6 +51,10 @@ def _missing() -> str | None:
     return None
 
 
+# the credential the stand-in hub issues to every workspace (the portal's is random per start)
+STAND_IN_CREDENTIAL = "pdsw-stand-in-credential-0123456789abcdef"
+
+
 @dataclass
 class StandInPortal:
     """The three workspace endpoints of the portal, answering from fixed data on loopback.
@@ -95,7 +99,8 @@ class StandInPortal:
                     return self._answer(404, {"detail": "not found"})
                 grant_id, _, rest = self.path[len(prefix) :].partition("/")
                 grant = portal.grants.get(grant_id)
-                if grant is None or not self.headers.get("Authorization", "").startswith("token "):
+                credential = self.headers.get("Authorization", "")
+                if grant is None or credential != f"workspace {STAND_IN_CREDENTIAL}":
                     return self._answer(403, {"detail": "forbidden"})
                 if method == "GET" and rest == "":
                     return self._answer(200, grant)
@@ -235,6 +240,7 @@ c.SandboxSpawner.workspace_root = "{base / "workspaces"}"
 c.SandboxSpawner.run_root = "{run_root}"
 c.SandboxSpawner.cgroup_parent = "{cgroup_parent}"
 c.SandboxSpawner.portal_url = "http://127.0.0.1:{portal.port}"
+c.SandboxSpawner.credential_issuer = lambda user, server: "{STAND_IN_CREDENTIAL}"
 c.SandboxSpawner.stop_grace = 1.0
 """
     spawner += hub_extra_config

@@ -20,6 +20,7 @@ from integration.sandbox.sandbox_itest_support import (
     DISK_LIMIT,
     MEM_LIMIT,
     PIDS_LIMIT,
+    STAND_IN_CREDENTIAL,
     SandboxEnv,
     gid,
 )
@@ -101,7 +102,7 @@ def test_release_is_mounted_read_only_and_the_client_reads_it(ws: SandboxEnv) ->
     assert got["wrote"] == 30  # EROFS
     assert got["dp"] == {"value": 42.0, "epsilon": 0.1}
     sent = [r for r in ws.portal.requests if r["path"].endswith("/dp")]
-    assert sent and sent[-1]["auth"].startswith("token ") and len(sent[-1]["auth"]) > 20
+    assert sent and sent[-1]["auth"] == f"workspace {STAND_IN_CREDENTIAL}"
 
 
 def test_export_request_names_only_outbox_files(ws: SandboxEnv) -> None:
