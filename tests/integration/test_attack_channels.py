@@ -80,7 +80,10 @@ def grant(hub: RunningHub) -> str:
 
 def outbox(hub: RunningHub, grant_id: str) -> Path:
     box = hub.workspaces / grant_id / "home" / "outbox"
-    box.mkdir(parents=True, exist_ok=True)
+    for directory in (hub.workspaces, box.parent.parent, box.parent):  # as the platform makes them
+        directory.mkdir(mode=0o711, parents=True, exist_ok=True)
+        directory.chmod(0o711)
+    box.mkdir(exist_ok=True)
     return box
 
 

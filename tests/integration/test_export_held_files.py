@@ -291,22 +291,24 @@ def test_free_text_is_bounded_with_a_clear_refusal(platform: tuple[RunningHub, P
     box = workspaces / grant_id / "home" / "outbox"
     box.mkdir(parents=True, exist_ok=True)
     (box / "t.csv").write_text(table("西湖区"), encoding="utf-8")
-    megabyte = "x" * 1_000_000
+    megabyte = "x" * 1_000_000  # over the body cap: refused before anything parses it
+    over = "x" * 5_000  # under the body cap, over the field's limit
     with hub.api("researcher") as researcher:
-        long = researcher.post(
-            f"/api/workspace/grants/{grant_id}/exports",
-            json={"files": ["t.csv"], "justification": megabyte},
-        )
-        assert long.status_code == 422
+        for text, status in ((megabyte, 413), (over, 422)):
+            long = researcher.post(
+                f"/api/workspace/grants/{grant_id}/exports",
+                json={"files": ["t.csv"], "justification": text},
+            )
+            assert long.status_code == status, long.text
+            assert long.json()["error"]
         created = researcher.post(
             f"/api/workspace/grants/{grant_id}/exports", json={"files": ["t.csv"]}
         ).json()
         rid, fid = created["id"], created["files"][0]["id"]
-        for path, body in [
-            ("/comment", {"text": megabyte}),
-            (f"/files/{fid}/answer", {"response": megabyte}),
-        ]:
-            refused = researcher.post(f"/api/exports/{rid}{path}", json=body)
+        for path, field in [("/comment", "text"), (f"/files/{fid}/answer", "response")]:
+            refused = researcher.post(f"/api/exports/{rid}{path}", json={field: megabyte})
+            assert refused.status_code == 413, (path, refused.status_code)
+            refused = researcher.post(f"/api/exports/{rid}{path}", json={field: over})
             assert refused.status_code == 422, (path, refused.status_code)
             assert "4000" in refused.json()["error"]  # the limit, in the reader's language
         shown = researcher.get(f"/api/exports/{rid}").json()

@@ -64,8 +64,11 @@ async ({portal, hub, user, dataset}) => {
     x.onerror = () => reject(new Error("XHR failed"));
     x.send();
   }));
+  // a portal page gives its scripts the CSRF token in its forms; a workspace page has none
+  const csrf = (document.querySelector("input[name=_csrf]") || {}).value || "";
   await attempt("apply_cors", () => read(portal + "/api/applications?submit=true", {
-    method: "POST", headers: {"Content-Type": "application/json"}, body: application}));
+    method: "POST", body: application,
+    headers: Object.assign({"Content-Type": "application/json"}, csrf ? {"X-CSRF-Token": csrf} : {})}));
   await attempt("apply_no_cors", async () => {
     const r = await fetch(portal + "/api/applications?submit=true", {
       method: "POST", mode: "no-cors", credentials: "include",
@@ -326,7 +329,7 @@ def test_a_page_from_the_workspace_cannot_read_or_change_portal_state(
 
     # 3. control: the same script on the portal's origin reads the portal and the hub
     portal: Page = workspace["portal"]
-    portal.goto(f"{hub.portal}/grants")
+    portal.goto(f"{hub.portal}/grants/{grant_id}")  # a page with forms, so with a CSRF token
     control = portal.evaluate(PROBE, args)
     assert control["portal_api"]["ok"] and control["portal_api"]["value"]["status"] == 200
     assert grant_id in control["portal_api"]["value"]["body"]
