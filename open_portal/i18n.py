@@ -7,10 +7,14 @@ default language; the language switch sets a cookie.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 LANG_COOKIE = "pds-lang"
+ZONE_COOKIE = "pds-tz"
+DEFAULT_ZONE = "Asia/Shanghai"
 
 ZH: dict[str, str] = {
     "Public Data Sandbox": "公共数据沙箱",
@@ -278,6 +282,10 @@ ZH: dict[str, str] = {
     "More files from outbox/ (separated by commas)": "从 outbox/ 添加文件（以逗号分隔）",
     "File group": "文件组",
     "Add files": "添加文件",
+    "Applicant": "申请人",
+    "Grant": "授权",
+    "New": "新通知",
+    "Earlier": "较早的通知",
 }
 
 
@@ -286,6 +294,23 @@ def translator(lang: str) -> Callable[[str], str]:
     if lang == "zh":
         return lambda text: ZH.get(text, text)
     return lambda text: text
+
+
+def pick_zone(cookie: str | None) -> ZoneInfo:
+    """The user's time zone (the browser reports it in a cookie), else China Standard Time."""
+    if cookie and len(cookie) <= 64:
+        try:
+            return ZoneInfo(cookie)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo(DEFAULT_ZONE)
+
+
+def local_time(value: datetime, zone: ZoneInfo) -> datetime:
+    """``value`` (naive values are UTC, as stored) in ``zone``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone)
 
 
 def pick_language(query: str | None, cookie: str | None, accept: str | None) -> str:

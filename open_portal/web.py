@@ -6,12 +6,14 @@ import asyncio
 import hmac
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, params
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,6 +27,25 @@ from open_portal.service.context import Portal
 from policies import Resource, Subject
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+@pass_context
+def _when(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time as the user reads it: in their time zone, with the zone named."""
+    if value is None:
+        return "—"
+    local = i18n.local_time(value, context["zone"])
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+@pass_context
+def _day(context: Any, value: datetime | None) -> str:
+    """The date of a stored time in the user's time zone."""
+    return "—" if value is None else i18n.local_time(value, context["zone"]).strftime("%Y-%m-%d")
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["day"] = _day
 WORKSPACE_API = "/api/workspace/grants"
 MAX_BODY_BYTES = 256 * 1024  # every limited field of any form or JSON body fits many times over
 DRAIN_BYTES = 16 * 1024 * 1024  # a refused body is read up to this, then the connection drops
@@ -242,7 +263,7 @@ def session_of(portal: Portal) -> Session:
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page in the caller's language with the layout's shared context."""
-    from open_portal.service import notifications
+    from open_portal.service import queues
 
     lang = language(request)
     identity: Identity = getattr(request.state, "identity", None) or Identity()
@@ -253,8 +274,9 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     if not identity.is_anonymous:
         roles = portal.policy.all_roles(identity.name)
         with portal.sessions() as session:
-            unread = notifications.unread_count(session, identity.name)
-            reviews = review_badge(portal, session, identity.name, roles)
+            unread = len(queues.unread(session, actor=identity.name))
+            if {"owner", "officer"} & set(roles):
+                reviews = len(queues.reviews(portal, session, actor=identity.name))
     csrf = get_sso(request).signer.csrf_token(identity.token) if identity.via == "cookie" else ""
     base = request.app.state.prefix
     return templates.TemplateResponse(
@@ -263,6 +285,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         {
             "t": translator(lang),
             "lang": lang,
+            "zone": i18n.pick_zone(request.cookies.get(i18n.ZONE_COOKIE)),
             "user": identity,
             "roles": roles,
             "unread": unread,
@@ -273,17 +296,6 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         },
         status_code=status_code,
     )
-
-
-def review_badge(portal: Portal, session: Session, user: str, roles: list[str]) -> int:
-    if not {"owner", "officer"} & set(roles):
-        return 0
-    from open_portal.service import applications, exports
-
-    waiting = len(applications.review_queue(portal, session, actor=user))
-    if "officer" in roles:
-        waiting += len(exports.review_queue(portal, session, actor=user))
-    return waiting
 
 
 async def check_csrf(

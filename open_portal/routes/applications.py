@@ -24,6 +24,7 @@ from open_portal.schemas import (
     Name,
 )
 from open_portal.service import applications as service
+from open_portal.service import exports, queues
 from open_portal.service.access import allowed, dataset_resource
 from open_portal.service.catalog import budget_view
 from open_portal.web import CsrfDep, Guard, PortalDep, render
@@ -190,8 +191,13 @@ def act_from_form(
 @router.get("/reviews", response_class=HTMLResponse)
 def review_queue(request: Request, portal: PortalDep, user: ReviewerDep) -> HTMLResponse:
     with portal.sessions() as session:
-        items = service.review_queue(portal, session, actor=user.name)
-        return render(request, "reviews.html", items=items)
+        waiting = queues.reviews(portal, session, actor=user.name)
+        return render(
+            request,
+            "reviews.html",
+            waiting=waiting,
+            summaries={r.id: exports.summary(r) for r in waiting.exports},
+        )
 
 
 # ---- JSON API ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from open_portal.auth import Identity
 from open_portal.exceptions import NotFound
 from open_portal.i18n import LANG_COOKIE, LANGUAGES
 from open_portal.schemas import LINE_MAX
-from open_portal.service import notifications
+from open_portal.service import notifications, queues
 from open_portal.web import Guard, PortalDep, render
 
 router = APIRouter()
@@ -49,9 +49,10 @@ def notifications_page(
     request: Request, portal: PortalDep, user: Annotated[Identity, Depends(Guard("read", "home"))]
 ) -> HTMLResponse:
     with portal.sessions.begin() as session:
-        items = notifications.unread(session, user.name)
+        new = queues.unread(session, actor=user.name)
+        earlier = notifications.earlier(session, user.name)
         notifications.mark_read(session, user.name)
-    return render(request, "notifications.html", items=items)
+    return render(request, "notifications.html", new=new, earlier=earlier)
 
 
 @router.get("/api/health")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from open_portal.models import Notification
@@ -16,22 +16,25 @@ def notify(
 
 
 def unread(session: Session, user: str) -> list[Notification]:
+    """Every unread notification of the user, newest first."""
     return list(
         session.scalars(
             select(Notification)
             .where(Notification.user_name == user, Notification.read.is_(False))
             .order_by(Notification.id.desc())
-            .limit(50)
         )
     )
 
 
-def unread_count(session: Session, user: str) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).where(Notification.user_name == user, Notification.read.is_(False))
+def earlier(session: Session, user: str, *, limit: int = 20) -> list[Notification]:
+    """The user's latest notifications already read, newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_name == user, Notification.read.is_(True))
+            .order_by(Notification.id.desc())
+            .limit(limit)
         )
-        or 0
     )
 
 

@@ -255,8 +255,8 @@ def test_review_queue_and_notifications(portal: Portal) -> None:
             app_id
         ]
         assert applications.review_queue(portal, session, actor="researcher") == []
-        assert notifications.unread_count(session, "owner") == 1
-        assert notifications.unread_count(session, "officer2") == 1
+        assert len(notifications.unread(session, "owner")) == 1
+        assert len(notifications.unread(session, "officer2")) == 1
 
 
 def test_applications_are_visible_only_to_those_concerned(portal: Portal) -> None:
