@@ -1,6 +1,7 @@
-"""Applications: the review state machine, kept in one place.
+"""Applications: drafts, submission, review by owners and officers, and the decision.
 
-Every transition checks the policy, applies the change and records an audit event in one call.
+Every change checks the policy and makes its move through ``service.transitions`` (which
+records the move's audit event) in one call.
 """
 
 from __future__ import annotations
@@ -33,32 +34,10 @@ from open_portal.service.catalog import visible_dataset
 from open_portal.service.context import Portal
 from open_portal.service.grants import create_grant, pinned_version
 from open_portal.service.notifications import notify
+from open_portal.service.transitions import move_of, transition
 
 S = ApplicationStatus
-
-# (from state, action) -> to state. The only table of valid transitions.
-TRANSITIONS: dict[tuple[ApplicationStatus, str], ApplicationStatus] = {
-    (S.DRAFT, "submit"): S.SUBMITTED,
-    (S.DRAFT, "withdraw"): S.WITHDRAWN,
-    (S.RETURNED, "submit"): S.SUBMITTED,
-    (S.RETURNED, "withdraw"): S.WITHDRAWN,
-    (S.SUBMITTED, "withdraw"): S.WITHDRAWN,
-    (S.SUBMITTED, "return"): S.RETURNED,
-    (S.SUBMITTED, "reject"): S.REJECTED,
-    (S.SUBMITTED, "approve"): S.APPROVED,
-}
 EDITABLE = {S.DRAFT, S.RETURNED}
-
-
-def next_state(current: ApplicationStatus, action: str) -> ApplicationStatus:
-    """The state after ``action``, or ``InvalidTransition``."""
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        raise InvalidTransition(
-            f"cannot {action} an application that is {current.value}",
-            zh=f"申请当前为「{current.value}」状态，不能执行「{action}」",
-        ) from None
 
 
 def _datasets(session: Session, data: ApplicationInput, actor: str) -> list[Dataset]:
@@ -126,12 +105,11 @@ def create_application(portal: Portal, *, actor: str, data: ApplicationInput) ->
         )
         check(actor, "create", application_resource(session, application, actor))
         session.add(application)
-        session.flush()
-        record(
+        transition(
             portal,
-            "application.created",
+            application,
+            "create",
             actor=actor,
-            subject=f"application:{application.id}",
             datasets=[d.id for d in datasets],
             level=data.level.value,
         )
@@ -178,16 +156,14 @@ def submit(portal: Portal, *, actor: str, application_id: int) -> Application:
     with portal.sessions.begin() as session:
         application = _visible(session, actor, application_id)
         check(actor, "edit", application_resource(session, application, actor))
-        application.status = next_state(application.status, "submit")
+        move_of(application, "submit")
         if not (application.agreement_accepted and application.commitment_accepted):
             raise InvalidInput(
                 "accept the data-use agreement and the security commitment before submitting",
                 zh="提交前须同意《开放利用协议》和安全承诺",
             )
         application.submitted_at = portal.clock()
-        record(
-            portal, "application.submitted", actor=actor, subject=f"application:{application.id}"
-        )
+        transition(portal, application, "submit", actor=actor)
         reviewers = {session.get(Dataset, d).owner for d in application.dataset_ids}  # type: ignore[union-attr]
         if needs_officer(session, application):
             reviewers |= set(portal.policy.users_with_role("officer"))
@@ -205,10 +181,7 @@ def withdraw(portal: Portal, *, actor: str, application_id: int) -> Application:
     with portal.sessions.begin() as session:
         application = _visible(session, actor, application_id)
         check(actor, "edit", application_resource(session, application, actor))
-        application.status = next_state(application.status, "withdraw")
-        record(
-            portal, "application.withdrawn", actor=actor, subject=f"application:{application.id}"
-        )
+        transition(portal, application, "withdraw", actor=actor)
     return application
 
 
@@ -251,8 +224,7 @@ def review(
     """
     with portal.sessions.begin() as session:
         application = _visible(session, actor, application_id)
-        if application.status != S.SUBMITTED:
-            next_state(application.status, decision.value)
+        move_of(application, decision.value)
         if decision != Decision.APPROVE and not comment.strip():
             raise InvalidInput("say why in a comment", zh="退回或拒绝时请填写意见")
         roles = reviewer_roles(portal, session, application, actor)
@@ -323,15 +295,8 @@ def reviewer_roles(
 def _finish(
     portal: Portal, session: Session, application: Application, action: str, actor: str
 ) -> None:
-
-    application.status = next_state(application.status, action)
     application.decided_at = portal.clock()
-    record(
-        portal,
-        f"application.{application.status.value}",
-        actor=actor,
-        subject=f"application:{application.id}",
-    )
+    transition(portal, application, action, actor=actor)
     notify(
         session,
         {application.applicant},

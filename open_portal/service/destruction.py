@@ -33,11 +33,11 @@ from open_portal.models import (
 )
 from open_portal.service import auditing, exports
 from open_portal.service.access import allowed, check, grant_resource
-from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.service.exports.fields import MAX_REASON, bounded
-from open_portal.service.grants import get_grant, next_state
+from open_portal.service.grants import get_grant
 from open_portal.service.notifications import notify
+from open_portal.service.transitions import move_of, transition
 
 SYSTEM = "system"
 CERTIFICATE_FORMAT = "pds-destruction-certificate/v1"
@@ -45,7 +45,6 @@ METHOD = (
     "NIST SP 800-88 Rev. 1: cryptographic erase of the grant's keys (purge of every copy sealed "
     "under them) and removal of the workspace, release and holding-area files (clear)"
 )
-DESTROYABLE = {GrantStatus.EXPIRED, GrantStatus.REVOKED}
 STEPS = ("exports", "workspace", "release", "holding_area", "keys", "ledger")
 
 # Replaced in tests of a crash half way: called with the name of each step once it is recorded.
@@ -77,8 +76,7 @@ def destroy_grant(
         else:
             index = None
             _check_people(portal, session, grant, actor, confirmed_by, automatic)
-            if grant.status not in DESTROYABLE:
-                next_state(grant.status, "destroy")
+            move_of(grant, "destroy")
             waiting = exports.under_review(session, grant_id)
             if waiting:
                 raise InvalidTransition(
@@ -90,16 +88,15 @@ def destroy_grant(
                 if done is None:
                     done = GrantDestruction(grant_id=grant_id, steps={})
                     session.add(done)
-                done.status = DestructionStatus.STARTED
                 done.triggered_by = actor
                 done.confirmed_by = confirmed_by
                 done.reason = reason or done.reason
                 done.started_at = portal.clock()
-                record(
+                transition(
                     portal,
-                    "grant.destruction_started",
+                    done,
+                    "start",
                     actor=actor,
-                    subject=f"grant:{grant_id}",
                     confirmed_by=confirmed_by,
                     reason=reason,
                 )
@@ -157,26 +154,17 @@ def request_or_confirm(
         if pending is None:
             resource = grant_resource(session, grant, actor, portal.clock())
             check(actor, "request_destruction", resource)
-            if grant.status not in DESTROYABLE:
-                next_state(grant.status, "destroy")
-            session.add(
-                GrantDestruction(
-                    grant_id=grant_id,
-                    status=DestructionStatus.REQUESTED,
-                    triggered_by=actor,
-                    confirmed_by="",
-                    reason=reason,
-                    steps={},
-                    started_at=portal.clock(),
-                )
-            )
-            record(
-                portal,
-                "grant.destruction_requested",
-                actor=actor,
-                subject=f"grant:{grant_id}",
+            move_of(grant, "destroy")
+            requested = GrantDestruction(
+                grant_id=grant_id,
+                triggered_by=actor,
+                confirmed_by="",
                 reason=reason,
+                steps={},
+                started_at=portal.clock(),
             )
+            session.add(requested)
+            transition(portal, requested, "request", actor=actor, reason=reason)
             notify(
                 session,
                 set(portal.policy.users_with_role("officer")) - {actor},
@@ -359,21 +347,22 @@ def _certify(portal: Portal, grant_id: str) -> int:
         destruction = session.get(GrantDestruction, grant_id)
         assert destruction is not None
         index = _existing_certificate(portal, subject, destruction.started_at)
-        if index is None:
-            certificate = _certificate(session, grant, destruction, portal.clock())
-            record(
-                portal,
-                GRANT_DESTROYED,
-                actor=destruction.triggered_by,
-                subject=subject,
-                index_into=(destruction, "certificate_index"),
-                **certificate,
-            )
-        else:
-            destruction.certificate_index = index
         if grant.status != GrantStatus.DESTROYED:
-            grant.status = next_state(grant.status, "destroy")
-        destruction.status = DestructionStatus.DONE
+            if index is None:
+                certificate = _certificate(session, grant, destruction, portal.clock())
+                transition(
+                    portal,
+                    grant,
+                    "destroy",
+                    actor=destruction.triggered_by,
+                    index_into=(destruction, "certificate_index"),
+                    **certificate,
+                )
+            else:  # the certificate reached the log before a crash: not recorded twice
+                transition(portal, grant, "destroy", actor=destruction.triggered_by, logged=True)
+        if index is not None:
+            destruction.certificate_index = index
+        transition(portal, destruction, "finish", actor=destruction.triggered_by)
         destruction.finished_at = portal.clock()
         notify(
             session,

@@ -21,43 +21,20 @@ from open_portal.models import (
     GrantInvitation,
     GrantMember,
     GrantStatus,
-    InvitationStatus,
     Level,
 )
 from open_portal.service import workspace_credentials
 from open_portal.service.access import allowed, check, confirmed_version, grant_resource
-from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.service.notifications import notify
+from open_portal.service.transitions import transition
 
 G = GrantStatus
-
-TRANSITIONS: dict[tuple[GrantStatus, str], GrantStatus] = {
-    (G.ACTIVE, "suspend"): G.SUSPENDED,
-    (G.SUSPENDED, "reinstate"): G.ACTIVE,
-    (G.ACTIVE, "revoke"): G.REVOKED,
-    (G.SUSPENDED, "revoke"): G.REVOKED,
-    (G.ACTIVE, "end"): G.EXPIRED,
-    (G.ACTIVE, "expire"): G.EXPIRED,
-    (G.SUSPENDED, "expire"): G.EXPIRED,
-    (G.EXPIRED, "destroy"): G.DESTROYED,
-    (G.REVOKED, "destroy"): G.DESTROYED,
-}
 
 DEFAULT_L3_EPSILON = Decimal("1.0")
 
 # Called after a grant stops being usable (e.g. to stop its workspace); set by the launcher.
 on_grant_stopped: list[Callable[[Grant], Any]] = []
-
-
-def next_state(current: GrantStatus, action: str) -> GrantStatus:
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        raise InvalidTransition(
-            f"cannot {action} a grant that is {current.value}",
-            zh=f"授权当前为「{current.value}」状态，不能执行「{action}」",
-        ) from None
 
 
 def grant_id_for(application: Application) -> str:
@@ -109,24 +86,23 @@ def create_grant(
             GrantDataset(dataset_id=dataset_id, version_id=pinned_version(dataset).id)
         )
     session.add(grant)
-    session.flush()
-    if epsilon > 0:
-        ledger.open_ledger(session, grant.id, epsilon, ends_at=grant.ends_at)
-    record(
+    transition(
         portal,
-        "grant.created",
+        grant,
+        "create",
         actor=actor,
-        subject=f"grant:{grant.id}",
         application=application.id,
         holder=grant.holder,
         members=grant.member_names,
-        invited=grant.invited_names,
+        invited=sorted(i.user_name for i in grant.invitations),
         level=grant.level.value,
         datasets={d.dataset_id: d.version_id for d in grant.datasets},
         starts_at=grant.starts_at.isoformat(),
         ends_at=grant.ends_at.isoformat(),
         epsilon=grant.epsilon_budget,
     )
+    if epsilon > 0:
+        ledger.open_ledger(session, grant.id, epsilon, ends_at=grant.ends_at)
     notify(
         session,
         set(grant.member_names),
@@ -162,16 +138,10 @@ def answer_invitation(portal: Portal, *, actor: str, grant_id: str, accept: bool
         grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
         check(actor, "join", grant_resource(session, grant, actor, portal.clock()))
         invitation = next(i for i in grant.invitations if i.user_name == actor)
-        invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+        transition(portal, invitation, "accept" if accept else "decline", actor=actor)
         invitation.answered_at = portal.clock()
         if accept:
             grant.members.append(GrantMember(user_name=actor))
-        record(
-            portal,
-            "grant.member_joined" if accept else "grant.invitation_declined",
-            actor=actor,
-            subject=f"grant:{grant.id}",
-        )
         notify(
             session,
             {grant.holder},
@@ -189,11 +159,10 @@ def change_status(
     with portal.sessions.begin() as session:
         grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
         check(actor, action, grant_resource(session, grant, actor, portal.clock()))
-        grant.status = next_state(grant.status, action)
+        transition(portal, grant, action, actor=actor, reason=reason)
         grant.status_reason = reason
         if grant.status != G.ACTIVE:
             workspace_credentials.revoke_in(session, grant.id)
-        record(portal, f"grant.{action}", actor=actor, subject=f"grant:{grant.id}", reason=reason)
         notify(
             session,
             set(grant.member_names) - {actor},
@@ -218,9 +187,8 @@ def expire_due(portal: Portal) -> list[Grant]:
             select(Grant).where(Grant.status.in_([G.ACTIVE, G.SUSPENDED]), Grant.ends_at <= now)
         ).all()
         for grant in due:
-            grant.status = next_state(grant.status, "expire")
+            transition(portal, grant, "expire", actor="system")
             workspace_credentials.revoke_in(session, grant.id)
-            record(portal, "grant.expired", actor="system", subject=f"grant:{grant.id}")
             expired.append(grant)
     for grant in expired:
         ledger.close_ledger(portal.engine, grant.id, now=now)

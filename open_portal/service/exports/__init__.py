@@ -2,13 +2,13 @@
 
 Where things are:
 
-- ``states``: the request states (OpenSAFELY Airlock's names) and ``TRANSITIONS``, the only table
-  of valid changes;
+- ``states``: the request states (OpenSAFELY Airlock's names), grouped; the table of valid
+  changes is ``service.transitions.EXPORT``;
 - ``access``: who may do what on a request (the policy), and who may read its held copies;
 - ``outbox``: reading a named file out of the workspace's outbox on the host, trusting nothing;
 - ``intake``: taking a file into a request (read, check, seal);
 - ``holding``: the held copies, sealed in the vault under the grant's key;
-- ``lifecycle``: every change of a request (policy check, transition, audit event in one call);
+- ``lifecycle``: every change of a request (policy check and transition, in one call);
 - ``reading``: held copies for reviewers (audited), released files for members, lists, queues.
 
 The HTML previews of held files are drawn by ``open_portal.previews``.
@@ -57,10 +57,8 @@ from open_portal.service.exports.states import (
     EDITABLE,
     HELD_READABLE,
     MAX_FILES,
-    TRANSITIONS,
     UNDER_REVIEW,
     VOTING,
-    next_state,
 )
 
 __all__ = [
@@ -68,7 +66,6 @@ __all__ = [
     "EDITABLE",
     "HELD_READABLE",
     "MAX_FILES",
-    "TRANSITIONS",
     "UNDER_REVIEW",
     "VOTING",
     "RequestSummary",
@@ -91,7 +88,6 @@ __all__ = [
     "holding_dir",
     "list_requests",
     "may_see_held",
-    "next_state",
     "outbox_of",
     "read_outbox_file",
     "release",

@@ -1,5 +1,5 @@
-"""The life of an export request: every change checks the policy, applies the transition of
-``states.TRANSITIONS`` and records its audit event, in one call.
+"""The life of an export request: every change checks the policy and makes its move through
+``service.transitions`` (which records the move's audit event), in one call.
 
 Requesters create a request from files of the outbox (each copied, checked and sealed when taken:
 what they change afterwards does not change what is reviewed), justify its file groups, answer the
@@ -21,6 +21,7 @@ from open_portal.models import (
     ExportFile,
     ExportRequest,
     ExportReview,
+    ExportStatus,
     ExportVote,
     Grant,
     Visibility,
@@ -49,9 +50,9 @@ from open_portal.service.exports.states import (
     MAX_FILES,
     VOTING,
     E,
-    next_state,
 )
 from open_portal.service.notifications import notify
+from open_portal.service.transitions import insert_new, move_of, transition
 
 
 def request_export(
@@ -80,7 +81,6 @@ def request_export(
         request = ExportRequest(
             grant_id=grant.id,
             author=actor,
-            status=E.PENDING,
             groups={
                 group: {
                     "context": justification,
@@ -91,8 +91,7 @@ def request_export(
             reviewers_required=int((grant.export_rules or {}).get("reviewers_required", 1)),
             created_at=portal.clock(),
         )
-        session.add(request)
-        session.flush()
+        insert_new(session, request)
         pseudonyms = intake.release_pseudonyms(portal, grant)
         try:
             for name in names:
@@ -103,12 +102,11 @@ def request_export(
         except BaseException:
             holding.drop_request(portal, grant.id, request.id)
             raise
-        record(
+        transition(
             portal,
-            "export.requested",
+            request,
+            "create",
             actor=actor,
-            subject=f"grant:{grant.id}",
-            object=f"export:{request.id}",
             files=[file_entry(f) for f in request.files],
         )
     return request
@@ -252,7 +250,7 @@ def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
         check(actor, "edit", request_resource(portal, session, request, actor))
-        request.status = next_state(request.status, "submit")
+        move_of(request, "submit")
         files = active_files(request)
         if not files:
             raise InvalidInput("the request has no files", zh="导出申请中没有文件")
@@ -270,12 +268,11 @@ def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
                 zh=f"提交前请回应 {unanswered[0]} 未通过的自动检查",
             )
         request.submitted_at = portal.clock()
-        record(
+        transition(
             portal,
-            "export.submitted",
+            request,
+            "submit",
             actor=actor,
-            subject=f"grant:{request.grant_id}",
-            object=f"export:{request.id}",
             round=request.round,
             files=[file_entry(f) for f in files],
         )
@@ -295,15 +292,8 @@ def withdraw(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
         check(actor, "edit", request_resource(portal, session, request, actor))
-        request.status = next_state(request.status, "withdraw")
+        transition(portal, request, "withdraw", actor=actor)
         holding.discard(portal, request)
-        record(
-            portal,
-            "export.withdrawn",
-            actor=actor,
-            subject=f"grant:{request.grant_id}",
-            object=f"export:{request.id}",
-        )
     return request
 
 
@@ -367,8 +357,7 @@ def complete_review(portal: Portal, *, actor: str, request_id: int) -> ExportReq
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
         _check_reviewer(portal, session, request, actor)
-        if request.status not in VOTING:
-            next_state(request.status, "last_review")
+        move_of(request, "last_review")
         if completed(request, actor):
             raise InvalidTransition(
                 "you have already completed your review of this round", zh="您已完成本轮审核"
@@ -400,18 +389,15 @@ def complete_review(portal: Portal, *, actor: str, request_id: int) -> ExportReq
             )
         )
         action = "last_review" if done >= request.reviewers_required else "first_review"
-        if not (action == "first_review" and request.status == E.PARTIALLY_REVIEWED):
-            request.status = next_state(request.status, action)
-        record(
+        transition(
             portal,
-            "export.review_completed",
+            request,
+            action,
             actor=actor,
-            subject=f"grant:{request.grant_id}",
-            object=f"export:{request.id}",
             round=request.round,
             reviews=done,
             required=request.reviewers_required,
-            status=request.status.value,
+            status=move_of(request, action).to.value,
         )
     return request
 
@@ -431,7 +417,7 @@ def decide(
                 "may decide on it",
                 zh="只有既非申请人、也非该授权成员的安全审核员可以作出决定",
             )
-        target = next_state(request.status, decision)
+        target = ExportStatus(move_of(request, decision).to)
         if decision != "approve" and not comment.strip():
             raise InvalidInput("say why in a comment", zh="退回或拒绝时请填写意见")
         if decision == "approve":
@@ -446,7 +432,6 @@ def decide(
                     "independent officers",
                     zh=f"{not_approved[0]} 未获得 {request.reviewers_required} 名独立审核员的批准",
                 )
-        request.status = target
         request.decided_at = portal.clock()
         request.decided_by = actor
         if comment.strip():
@@ -460,18 +445,11 @@ def decide(
                     created_at=portal.clock(),
                 )
             )
+        transition(portal, request, decision, actor=actor, comment=comment.strip())
         if target == E.RETURNED:
             request.round += 1
         if target == E.REJECTED:
             holding.discard(portal, request)
-        record(
-            portal,
-            f"export.{target.value}",
-            actor=actor,
-            subject=f"grant:{request.grant_id}",
-            object=f"export:{request.id}",
-            comment=comment.strip(),
-        )
         grant = get_grant(session, request.grant_id)
         notify(
             session,
@@ -500,7 +478,7 @@ def release(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
                 "only an independent security officer may release files",
                 zh="只有独立的安全审核员可以放行文件",
             )
-        request.status = next_state(request.status, "release")
+        move_of(request, "release")
         now = portal.clock()
         request.released_at = now
         files = active_files(request)
@@ -523,12 +501,11 @@ def release(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
             ],
         }
         request.manifest = manifest
-        record(
+        transition(
             portal,
-            "export.released",
+            request,
+            "release",
             actor=actor,
-            subject=f"grant:{request.grant_id}",
-            object=f"export:{request.id}",
             index_into=(request, "manifest_index"),
             manifest=manifest,
         )
@@ -597,15 +574,7 @@ def close_for_destruction(portal: Portal, session: Session, grant_id: str, actor
             ExportRequest.grant_id == grant_id, ExportRequest.status.in_(sorted(EDITABLE))
         )
     ):
-        request.status = next_state(request.status, "close")
-        record(
-            portal,
-            "export.closed",
-            actor=actor,
-            subject=f"grant:{grant_id}",
-            object=f"export:{request.id}",
-            reason="grant destroyed",
-        )
+        transition(portal, request, "close", actor=actor, reason="grant destroyed")
         closed.append(request.id)
     return closed
 
