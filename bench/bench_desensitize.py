@@ -7,8 +7,9 @@
   recall on check-digit identifiers and phone numbers (floor 0.99); look-alikes left intact;
   the table has no free text (the name model reads only free-text columns; a table with notes is
   measured beside it);
-- names in free text, on two corpora side by side: the development corpus (the synthetic hotline
-  notes, which the rules and word lists were tuned on) and the held-out one
+- names in free text, on three corpora side by side: two development corpora (the synthetic hotline
+  notes and :mod:`desensitize.devnames`, which the rules, word lists and the model's completions
+  were tuned on) and the held-out one
   (:mod:`desensitize.heldout`, never tuned on): name recall and precision, identifier recall and
   look-alikes altered, for the rules alone, the model alone, both (the release's path) and
   Presidio with jieba name tagging; notes per second of the release's path against Presidio with
@@ -33,7 +34,7 @@ import polars as pl
 
 from bench.jieba_presidio import jieba_analyzer, rules_analyzer
 from bench.measure import Measure
-from desensitize import detect, heldout, synthetic, vectorized
+from desensitize import detect, devnames, heldout, synthetic, vectorized
 from desensitize.findings import EntityFinding, replace_findings, without_overlaps
 from desensitize.pipeline import desensitize_frame, desensitize_table
 from desensitize.policy import Policy
@@ -350,10 +351,14 @@ def _names() -> list[Measure]:
     development, _ = _name_measures(
         "development corpus (tuned on)", _development(NAME_NOTES, seed=31)
     )
+    shapes, _ = _name_measures(
+        "development name shapes (tuned on)",
+        devnames.development_names_corpus(seed=7, n=NAME_NOTES),
+    )
     held, _ = _name_measures(
         "held-out corpus (never tuned on)", heldout.heldout_corpus(2027, NAME_NOTES)
     )
-    return development + held
+    return development + shapes + held
 
 
 def _free_text() -> list[Measure]:

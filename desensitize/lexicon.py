@@ -46,6 +46,7 @@ NAME_STOPS = _words(
     # what a person does next ("张三去了", "李四同意", "王五今年")
     " 去 来 到 也 都 又 还 没 因 曾 向 对 给 让 把 被 跟 同意 拒绝 认为 觉得 发现 负责 担任 参加"
     " 需要 现居 打电话 今天 昨天 今年 去年 上午 下午 晚上 已经 经常 一起 两人 等人"
+    " 于 昨日 当晚 当天 上周 自述 前往 来到"
 )
 
 PROVINCES = _words(
@@ -71,5 +72,59 @@ NOT_NAMES = _words(
     " 房产 房东 解释 艾滋 时期 农村 农民 司法 古代 吉林 简介 车库 连接 景点 党委 宫颈"
     " 费时 冷静 席位 卫星 柏油 宗教 全面 应用 师资 和解 商量 沙漠 荣获 桑拿 郎中 丛林"
     " 虞城 明显 查询 查看 麻烦 迟到 周一 周二 周三 周四 周五 周六 周日 万一 方便 方案 高温 高峰"
-    " 高中 高兴 文明 文章 安装 安静 安心 金融 石油 常住 陆续 严格 关门"
+    " 高中 高兴 文明 文章 安装 安静 安心 金融 石油 常住 陆续 严格 关门 时清"
+)
+
+# Every surname of the 百家姓 (the classical list of family names), single and compound. The name
+# model's answers are completed with them (a compound surname it cut off, a list of names, a name
+# before a title); the context rules above keep to the common surnames.
+_BAIJIAXING = (
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛"
+    "奚范彭郎鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康"
+    "伍余元卜顾孟平黄和穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵"
+    "席季麻强贾路娄危江童颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫经房裘缪干解应宗"
+    "丁宣贲邓郁单杭洪包诸左石崔吉钮龚程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴糜松井段富巫"
+    "乌焦巴弓牧隗山谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄"
+    "印宿白怀蒲邰从鄂索咸籍赖卓蔺屠蒙池乔阴郁胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍却璩桑桂"
+    "濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习宦艾鱼容向古易慎戈廖庾终暨居衡步都耿满弘"
+    "匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相"
+    "查后荆红游竺权逯盖益桓公"
+)
+ALL_SINGLE_SURNAMES = "".join(dict.fromkeys(SINGLE_SURNAMES + _BAIJIAXING))
+ALL_DOUBLE_SURNAMES = DOUBLE_SURNAMES + _words(
+    "万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇甫 尉迟 公羊 澹台 公冶 宗政 濮阳 淳于 单于"
+    " 太叔 申屠 公孙 仲孙 轩辕 令狐 钟离 宇文 长孙 慕容 鲜于 闾丘 司徒 司空 亓官 司寇 仉督 子车"
+    " 颛孙 端木 巫马 公西 漆雕 乐正 壤驷 公良 拓跋 夹谷 宰父 谷梁 段干 百里 东郭 南门 呼延 归海"
+    " 羊舌 微生 梁丘 左丘 东门 西门 南宫 第五 独孤 太史"
+)
+ALL_DOUBLE_SURNAMES = tuple(dict.fromkeys(ALL_DOUBLE_SURNAMES))
+# A name is followed by one of these ("揭远医生"): with one, any surname of the 百家姓 starts a name.
+TITLES = _words(
+    "先生 女士 小姐 同志 老师 师傅 医生 医师 护士 警官 律师 法官 记者 会计 主任 经理 书记 队长"
+    " 院长 所长 局长 科长 处长 站长 校长 厂长 老板 阿姨 大爷 大妈 同学 教授 博士"
+)
+# The last character of an organisation's name (市公安局, 第一中学): no list of names holds one.
+ORGANISATION_SUFFIXES = "局院所部厅委会司厂校馆站处科队团社中心店行园场"
+# English given names: alone ("客户Olivia反映") a capitalised word is a name only when it is one.
+ENGLISH_GIVEN_NAMES = frozenset(
+    _words(
+        "James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel"
+        " Matthew Anthony Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Timothy"
+        " Ronald Edward Jason Jeffrey Ryan Jacob Gary Nicholas Eric Jonathan Stephen Larry Justin"
+        " Scott Brandon Benjamin Samuel Gregory Alexander Frank Patrick Raymond Jack Dennis Jerry"
+        " Tyler Aaron Jose Adam Henry Nathan Douglas Zachary Peter Kyle Walter Ethan Jeremy Harold"
+        " Keith Christian Roger Noah Gerald Carl Terry Sean Austin Arthur Lawrence Jesse Dylan Bryan"
+        " Joe Jordan Billy Bruce Albert Willie Gabriel Logan Alan Juan Wayne Roy Ralph Randy Eugene"
+        " Vincent Russell Elijah Louis Bobby Philip Johnny Tom Tony Mike Bill Bob Jim Tim Sam Ben Max"
+        " Leo Oliver Harry Charlie Oscar Lucas Liam Mason Hans Klaus Pierre Jean Ivan Igor Luca Marco"
+        " Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Nancy Lisa Betty"
+        " Margaret Sandra Ashley Kimberly Emily Donna Michelle Dorothy Carol Amanda Melissa Deborah"
+        " Stephanie Rebecca Sharon Laura Cynthia Kathleen Amy Shirley Angela Helen Anna Brenda Pamela"
+        " Nicole Emma Samantha Katherine Christine Debra Rachel Catherine Carolyn Janet Ruth Maria"
+        " Heather Diane Virginia Julie Joyce Victoria Olivia Kelly Christina Lauren Joan Evelyn Judith"
+        " Megan Cheryl Andrea Hannah Martha Jacqueline Frances Gloria Ann Teresa Kathryn Sara Janice"
+        " Jean Alice Madison Doris Abigail Julia Judy Grace Denise Amber Marilyn Beverly Danielle"
+        " Theresa Sophia Marie Diana Brittany Natalie Isabella Charlotte Rose Alexis Kayla Lucy Sophie"
+        " Chloe Mia Ella Amelia Ava Lily Zoe Nina Vera Sofia Elena Olga Natasha Yuki Kenji Hiroshi"
+    )
 )

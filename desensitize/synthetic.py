@@ -24,7 +24,7 @@ from desensitize.checksums import (
     org_code_check_char,
     uscc_check_char,
 )
-from desensitize.lexicon import DOUBLE_SURNAMES, PLATE_PROVINCES, SINGLE_SURNAMES
+from desensitize.lexicon import DOUBLE_SURNAMES, NOT_NAMES, PLATE_PROVINCES, SINGLE_SURNAMES
 
 GIVEN_CHARS = (
     "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红娥玲芬燕彩春菊凤洁梅琳素云莲真环雪荣爱"
@@ -114,10 +114,16 @@ CALLER_WORDS = ("市民", "来电人", "投诉人", "联系人", "业主", "居�
 
 
 def person_name(rng: random.Random) -> str:
-    """A Chinese name: a common surname (1 in 20 of two characters) and a 1–2 character name."""
-    surname = rng.choice(DOUBLE_SURNAMES) if rng.random() < 0.05 else rng.choice(SINGLE_SURNAMES)
-    given = "".join(rng.choice(GIVEN_CHARS) for _ in range(1 if rng.random() < 0.3 else 2))
-    return surname + given
+    """A Chinese name: a common surname (1 in 20 of two characters) and a 1–2 character name;
+    never one that begins with a word of :data:`~desensitize.lexicon.NOT_NAMES` (吉林琛), which
+    the rules leave alone by design."""
+    while True:
+        surname = (
+            rng.choice(DOUBLE_SURNAMES) if rng.random() < 0.05 else rng.choice(SINGLE_SURNAMES)
+        )
+        given = "".join(rng.choice(GIVEN_CHARS) for _ in range(1 if rng.random() < 0.3 else 2))
+        if not (surname + given).startswith(NOT_NAMES):
+            return surname + given
 
 
 def birth_date(rng: random.Random) -> dt.date:

@@ -18,20 +18,28 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from desensitize.findings import EntityFinding
 from desensitize.lexicon import (
-    DOUBLE_SURNAMES,
+    ALL_DOUBLE_SURNAMES,
+    ALL_SINGLE_SURNAMES,
     NAME_TRIGGERS,
     NOT_NAMES,
     PLACE_SUFFIXES,
-    SINGLE_SURNAMES,
+)
+from desensitize.recognizers.cn.name_spans import (
+    after_person_word,
+    completed,
+    is_surname,
+    latin_names,
+    listed,
+    titled,
 )
 
-LATIN_NAME = regex.compile(r"[A-Z][A-Za-z'’.-]+(?:[ ·][A-Z][A-Za-z'’.-]*)*")
+LATIN_NAME = regex.compile(r"\p{Lu}[\p{Latin}'’.-]+(?:[ ·]\p{Lu}[\p{Latin}'’.-]*)*")
 HAN_NAME = regex.compile(r"\p{Han}{2,6}|\p{Han}{1,3}[·•]\p{Han}{1,6}")
 JOINERS = frozenset(" ·•")
 NOT_NAME_WORDS = frozenset(NOT_NAMES)
 # A word that introduces a person, which the model sometimes reads as part of the name ("经王五").
 LEADING_TRIGGERS = tuple(sorted((w for w in NAME_TRIGGERS if len(w) <= 2), key=len, reverse=True))
-SURNAME_STARTS = (*DOUBLE_SURNAMES, *SINGLE_SURNAMES)
+SURNAME_STARTS = (*ALL_DOUBLE_SURNAMES, *ALL_SINGLE_SURNAMES)
 
 
 def accepted(name: str) -> bool:
@@ -54,13 +62,13 @@ def _trimmed(text: str, start: int, end: int) -> int:
     return start
 
 
-LATIN_BEFORE = regex.compile(r"[A-Z][A-Za-z'’.-]* $")
-LATIN_AFTER = regex.compile(r" [A-Z][A-Za-z'’.-]*(?![A-Za-z])")
+LATIN_BEFORE = regex.compile(r"\p{Lu}[\p{Latin}'’.-]* $")
+LATIN_AFTER = regex.compile(r" \p{Lu}[\p{Latin}'’.-]*(?!\p{Latin})")
 
 
 def _grown(text: str, start: int, end: int) -> tuple[int, int]:
     """A Latin name grown over the capitalised words next to it ("Jennifer" + " Lopez")."""
-    if not (text[start:end].isascii() and text[start:end][:1].isalpha()):
+    if not LATIN_NAME.fullmatch(text, start, end):
         return start, end
     while before := LATIN_BEFORE.search(text, max(0, start - 40), start):
         start = before.start()
@@ -70,11 +78,13 @@ def _grown(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _joined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Neighbouring spans with only a space or a middle dot between them made one (John Smith,
-    约翰·史密斯)."""
+    """Neighbouring spans with a space or a middle dot between them made one (John Smith,
+    约翰·史密斯), and a surname read alone with the name after it (钟离 + 若曦)."""
     out: list[tuple[int, int]] = []
-    for start, end in spans:
-        if out and start < out[-1][1]:  # grown into one another
+    for start, end in sorted(spans):
+        if out and (
+            start < out[-1][1] or (start == out[-1][1] and is_surname(text[out[-1][0] : start]))
+        ):
             out[-1] = (out[-1][0], max(end, out[-1][1]))
         elif out and start - out[-1][1] == 1 and text[start - 1] in JOINERS:
             out[-1] = (out[-1][0], end)
@@ -104,15 +114,21 @@ class ChineseNameModelRecognizer(EntityRecognizer):
         """The names in each text, the texts read by the model together."""
         from desensitize.namemodel import name_model
 
-        found: list[list[EntityFinding]] = []
-        for text, spans in zip(texts, name_model().person_spans(texts), strict=True):
-            kept = []
-            for start, end in _joined(text, [_grown(text, *span) for span in spans]):
-                start = _trimmed(text, start, end)
-                if accepted(text[start:end]):
-                    kept.append(EntityFinding(cls.ENTITY, start, end, cls.SCORE, text[start:end]))
-            found.append(kept)
-        return found
+        return [
+            cls._names(text, spans)
+            for text, spans in zip(texts, name_model().person_spans(texts), strict=True)
+        ]
+
+    @classmethod
+    def _names(cls, text: str, spans: list[tuple[int, int]]) -> list[EntityFinding]:
+        """The model's spans of one text, completed (:mod:`.name_spans`) and checked."""
+        spans = [_grown(text, *span) for span in [*spans, *latin_names(text)]]
+        spans = [completed(text, *span) for span in _joined(text, spans)]
+        spans = [(_trimmed(text, start, end), end) for start, end in _joined(text, spans)]
+        spans = [(s, e) for s, e in spans if accepted(text[s:e])]
+        by_context = [*listed(text, spans), *titled(text), *after_person_word(text)]
+        spans = _joined(text, [*spans, *by_context])
+        return [EntityFinding(cls.ENTITY, s, e, cls.SCORE, text[s:e]) for s, e in spans]
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -1,0 +1,260 @@
+"""Completing the person names the model found, and the names it does not read (Latin script).
+
+The LAC model reads names well but cuts some of them short: a rare compound surname is left out
+(东郭欣娟 → 郭欣娟) or read alone (赫连), a name is split in two (钟离 + 若曦), one name of a list
+is found and its neighbours not. These functions take the model's ``(start, end)`` spans of one
+text and give them back completed by the surnames of the 百家姓 and the shape of the text:
+
+- :func:`completed`: a compound surname before or inside a span makes the span the whole name;
+- :func:`listed`: in a list of names (甲、乙和丙) where one is found, the others are names too;
+- :func:`titled`: a surname and one or two characters before a title (医生, 警官) is a name, and
+  so are three or four characters between a word that introduces a person and a title;
+- :func:`after_person_word`: a surname and one or two characters after a word for a person (报案人,
+  调解员) or opening a sentence, followed by a word that follows a name;
+- :func:`latin_names`: capitalised Latin words inside Chinese text (John Smith, Olivia).
+"""
+
+from __future__ import annotations
+
+import regex
+
+from desensitize.lexicon import (
+    ALL_DOUBLE_SURNAMES,
+    ALL_SINGLE_SURNAMES,
+    ENGLISH_GIVEN_NAMES,
+    NAME_STOPS,
+    NAME_TRIGGERS,
+    NOT_NAMES,
+    ORGANISATION_SUFFIXES,
+    PLACE_SUFFIXES,
+    TITLES,
+    _words,
+)
+
+Span = tuple[int, int]
+HAN = regex.compile(r"\p{Han}")
+DOUBLES = frozenset(ALL_DOUBLE_SURNAMES)
+SINGLES = frozenset(ALL_SINGLE_SURNAMES)
+NOT_NAME_WORDS = frozenset(NOT_NAMES)
+STOPS = tuple(sorted({*NAME_STOPS, *TITLES}, key=len, reverse=True))
+NOT_LAST = frozenset(PLACE_SUFFIXES + ORGANISATION_SUFFIXES)
+
+
+def _alternatives(words: tuple[str, ...] | frozenset[str]) -> str:
+    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _is_han(text: str, at: int) -> bool:
+    return 0 <= at < len(text) and HAN.match(text, at) is not None
+
+
+def _surname_length(name: str) -> int:
+    if name[:2] in DOUBLES:
+        return 2
+    return 1 if name[:1] in SINGLES else 0
+
+
+def is_surname(text: str) -> bool:
+    """Whether ``text`` is a surname of the 百家姓, single or compound."""
+    return text in SINGLES or text in DOUBLES
+
+
+def _given_end(text: str, at: int, given: int) -> int:
+    """Where a given name that has ``given`` characters before ``at`` ends: up to two characters
+    in all, stopping before a word that follows a name (称, 医生, 、) or a non-Chinese one."""
+    while given < 2 and _is_han(text, at) and not text.startswith(STOPS, at):
+        at += 1
+        given += 1
+    return at
+
+
+TRIGGERS = tuple(sorted(NAME_TRIGGERS, key=len, reverse=True))
+
+
+def _dotted(text: str, start: int, end: int) -> Span:
+    """A transliterated name grown over the middle dot next to it (买提·艾力 → 买买提·艾力)."""
+    if "·" not in text[start:end] and text[end : end + 1] != "·" and text[start - 1 : start] != "·":
+        return start, end
+    while start and _is_han(text, start - 1) and not text.endswith(TRIGGERS, 0, start):
+        start -= 1
+        if start and text[start - 1] == "·":
+            start -= 1
+    while end < len(text) and (text[end] == "·" or _is_han(text, end)):
+        if text.startswith(STOPS, end):
+            break
+        end += 1
+    return start, end
+
+
+def completed(text: str, start: int, end: int) -> Span:
+    """The whole name of which the model found ``text[start:end]``."""
+    start, end = _dotted(text, start, end)
+    if text[max(0, start - 2) : start] in DOUBLES and _surname_length(text[start:end]) < 2:
+        start -= 2  # 濮阳 + 浩梓
+    elif start and text[start - 1 : start + 1] in DOUBLES:
+        start -= 1  # 东 + 郭欣娟
+    name = text[start:end]
+    surname = _surname_length(name)
+    if surname == 2 and len(name) < 4:  # 赫连 (+ 静鸣), 澹台雯 (+ 雨)
+        end = _given_end(text, end, len(name) - 2)
+    elif surname == 1 and len(name) == 1:  # 谌 (+ 清清)
+        end = _given_end(text, end, 0)
+    return start, end
+
+
+def is_listed_name(name: str) -> bool:
+    """Whether an item of a list can be a name: two to four Chinese characters (or a
+    transliterated name with a middle dot), no common word, no place or organisation."""
+    if "·" in name:
+        return 3 <= len(name) <= 12
+    return 2 <= len(name) <= 4 and name not in NOT_NAME_WORDS and name[-1] not in NOT_LAST
+
+
+LIST = regex.compile(r"[\p{Han}·]+(?:、[\p{Han}·]+)+")
+CONNECTIVE = regex.compile("[和及与]")
+
+
+def _first_item(text: str, start: int, end: int, found: list[Span]) -> Span | None:
+    """The first name of a list, which ends at ``end``; ``text[start:end]`` may begin with other
+    words (参加调解的有濮阳浩梓)."""
+    for s, e in found:
+        if e == end and s >= start:
+            return s, e
+    if (start == 0 or not _is_han(text, start - 1)) and end - start <= 4:
+        return start, end
+    for length in (4, 3, 2):
+        at = end - length
+        if (
+            at >= start
+            and _surname_length(text[at:end])
+            and (length < 4 or text[at : at + 2] in DOUBLES)
+        ):
+            return at, end
+    return None
+
+
+def _last_item(text: str, start: int, end: int, found: list[Span]) -> Span | None:
+    """The last name of a list, which starts at ``start``; words may follow it (揭思等人到场)."""
+    for s, e in found:
+        if s == start and e <= end:
+            return s, e
+    for length in (2, 3, 4):
+        at = start + length
+        if at > end:
+            break
+        if at == end or text.startswith(STOPS, at):
+            return start, at
+    return None
+
+
+def listed(text: str, found: list[Span]) -> list[Span]:
+    """Names in lists (甲、乙和丙) where the model found at least one of them."""
+    out: list[Span] = []
+    for m in LIST.finditer(text):
+        if not any(s < m.end() and m.start() < e for s, e in found):
+            continue
+        bounds = []  # (start, end) of the stretches between the separators
+        at = m.start()
+        for piece in m.group().split("、"):
+            bounds.append((at, at + len(piece)))
+            at += len(piece) + 1
+        last_start, last_end = bounds[-1]
+        tail = CONNECTIVE.search(text, last_start + 2, min(last_end, last_start + 5))
+        if tail:  # 乙和丙: the last stretch holds two names
+            bounds[-1] = (last_start, tail.start())
+            bounds.append((tail.end(), last_end))
+        items = [_first_item(text, *bounds[0], found)]
+        items += [b if b[1] - b[0] else None for b in bounds[1:-1]]
+        items.append(_last_item(text, *bounds[-1], found))
+        names = [i for i in items if i is not None and is_listed_name(text[i[0] : i[1]])]
+        if any(s < e2 and s2 < e for s, e in names for s2, e2 in found):
+            out += names
+    return out
+
+
+TITLED = regex.compile(
+    rf"(?<=^|[^\p{{Han}}]|{_alternatives(tuple(NAME_TRIGGERS))})"
+    rf"(?:{_alternatives(DOUBLES)}|[{ALL_SINGLE_SURNAMES}])\p{{Han}}{{1,2}}?"
+    rf"(?={_alternatives(TITLES)})"
+)
+
+
+# Three or four characters between a word that introduces a person and a title (经格桑卓玛警官).
+TITLED_ANY = regex.compile(
+    rf"(?<=(?:^|[^\p{{Han}}]){_alternatives(tuple(NAME_TRIGGERS))})"
+    rf"\p{{Han}}{{3,4}}?(?={_alternatives(TITLES)})"
+)
+
+
+PERSON_WORDS = frozenset((*NAME_TRIGGERS, *TITLES))
+
+
+def _name_like(name: str) -> bool:
+    """No common word, no word for a person (居民, 医生), no place or organisation."""
+    return name not in NOT_NAME_WORDS and name not in PERSON_WORDS and name[-1] not in NOT_LAST
+
+
+def titled(text: str) -> list[Span]:
+    """A surname and one or two characters right before a title (据曾若队长, 揭远医生)."""
+    spans = [m.span() for m in TITLED.finditer(text) if _name_like(m.group())]
+    spans += [m.span() for m in TITLED_ANY.finditer(text) if _name_like(m.group())]
+    return spans
+
+
+# Surnames of the 百家姓 that are also common function words (于, 和, 向 …): not at the start of
+# a name that only its context marks.
+FUNCTION_SURNAMES = "于和向时从经将能通相后空那乐计干全元双公家水花山云查东国平"
+OPEN_SURNAME = f"(?:{_alternatives(DOUBLES)}|[{''.join(c for c in ALL_SINGLE_SURNAMES if c not in FUNCTION_SURNAMES)}])"
+WORD_STOPS = tuple(w for w in STOPS if _is_han(w, 0) and w not in TITLES)
+AFTER_PERSON = regex.compile(
+    rf"(?<=(?:[人员者]|{_alternatives(tuple(w for w in NAME_TRIGGERS if len(w) > 1))})[：: ]?"
+    rf"|(?:^|[。！？；\n]))"
+    rf"{OPEN_SURNAME}\p{{Han}}{{1,2}}?"
+    rf"(?={_alternatives(WORD_STOPS)}|[，。；：、！？\s]|$)"
+)
+
+
+def after_person_word(text: str) -> list[Span]:
+    """A name after a word for a person (报案人揭敏在…) or opening a sentence (濮阳振佑于昨日…),
+    told by a word that follows a name: a surname of the 百家姓 that is no function word."""
+    out = []
+    for m in AFTER_PERSON.finditer(text):
+        at = m.start()
+        opening = at == 0 or text[at - 1] in "。！？；\n"
+        if opening and not text.startswith(WORD_STOPS, m.end()):
+            continue  # at a sentence's start, only before a word (揭敏称), not a comma
+        if _name_like(m.group()):
+            out.append(m.span())
+    return out
+
+
+WORD = r"\p{Lu}(?:['’]\p{Lu})?\p{Ll}+"
+LATIN = regex.compile(rf"(?<![\p{{Latin}}])({WORD}(?:[ ·-]{WORD}){{0,3}})(?![\p{{Latin}}])")
+# Capitalised words that name no person (places, organisations, months, brands).
+NOT_PERSON_WORDS = frozenset(
+    _words(
+        "Street Road Avenue Lane District City County Province Park Plaza Square Building Tower"
+        " Center Centre Mall Hotel Hospital Clinic University College School Bank Group Company"
+        " Inc Ltd Co Corp Limited Airport Station Port Bridge River Lake Mountain China Beijing"
+        " Shanghai Hangzhou Shenzhen Guangzhou Hong Kong Macau Taiwan The Of And For In On At By"
+        " January February March April May June July August September October November December"
+        " Monday Tuesday Wednesday Thursday Friday Saturday Sunday Apple Google Microsoft Huawei"
+        " Alipay Wechat WeChat Taobao Excel Word Windows Android iPhone Email Mr Mrs Ms Dr"
+    )
+)
+
+
+def latin_names(text: str) -> list[Span]:
+    """English (and other Latin-script) names inside Chinese text: two to four capitalised words
+    (John Smith, Anna Müller), or one that is a common given name (Olivia). Only in text with
+    Chinese in it; words of places and organisations are no names."""
+    if not HAN.search(text):
+        return []
+    found = []
+    for m in LATIN.finditer(text):
+        words = regex.split(r"[ ·-]", m.group(1))
+        if any(w in NOT_PERSON_WORDS for w in words):
+            continue
+        if len(words) >= 2 or words[0] in ENGLISH_GIVEN_NAMES:
+            found.append(m.span(1))
+    return found

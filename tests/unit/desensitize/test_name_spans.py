@@ -1,0 +1,125 @@
+"""Completing the model's names: compound surnames, lists, titles, words for a person, Latin
+names; and words that begin with a surname but are no names."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from desensitize import devnames
+from desensitize.recognizers import ChineseNameModelRecognizer
+from desensitize.recognizers.cn.name_spans import (
+    after_person_word,
+    completed,
+    latin_names,
+    listed,
+    titled,
+)
+
+
+def _at(text: str, part: str) -> tuple[int, int]:
+    start = text.index(part)
+    return start, start + len(part)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "name"),
+    [
+        ("到场人员东郭欣娟等人", "郭欣娟", "东郭欣娟"),  # the first character of 东郭 left out
+        ("参加调解的有濮阳浩梓、", "浩梓", "濮阳浩梓"),  # the whole compound surname left out
+        ("本次值班：赫连静鸣。", "赫连", "赫连静鸣"),  # the surname alone
+        ("接诉人澹台雯雨称", "澹台雯", "澹台雯雨"),
+        ("经淳于磊医生介绍", "于磊", "淳于磊"),  # one given character, then a title
+        ("值班：訾清清、张伟", "訾", "訾清清"),
+        ("庹子、买买提·艾力和蒯曦", "买提·艾力", "买买提·艾力"),
+        ("王小明反映", "王小明", "王小明"),  # whole already
+    ],
+)
+def test_the_model_s_span_is_completed(text: str, found: str, name: str) -> None:
+    assert completed(text, *_at(text, found)) == _at(text, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "names"),
+    [
+        (
+            "参加调解的有濮阳浩梓、鞠俊文、司马博然和揭思等人到场。",
+            "鞠俊文",
+            ["濮阳浩梓", "鞠俊文", "司马博然", "揭思"],
+        ),
+        ("本次值班：暨强、韶明思。", "韶明思", ["暨强", "韶明思"]),
+        ("到场人员：其木格和荆天，现场秩序良好。", "荆天", []),  # no 、: no list
+        ("上城区、西湖区和滨江区都有分会场。", None, []),  # no name found in it
+        ("王五、上城区和公安局", "王五", ["王五"]),  # places and organisations are no names
+    ],
+)
+def test_names_in_a_list(text: str, found: str | None, names: list[str]) -> None:
+    spans = [_at(text, found)] if found else []
+    assert sorted(text[s:e] for s, e in listed(text, spans)) == sorted(names)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("据曾若队长说明情况", ["曾若"]),
+        ("经格桑卓玛警官介绍", ["格桑卓玛"]),
+        ("请向医生咨询", []),
+        ("经社区医生诊断", []),  # a place, not a name
+        ("主治医生建议复查", []),
+    ],
+)
+def test_names_before_a_title(text: str, names: list[str]) -> None:
+    assert [text[s:e] for s, e in titled(text)] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("本案报案人蒯敏在现场。", ["蒯敏"]),
+        ("当日调解员：公冶晨轩于上午到场。", ["公冶晨轩"]),
+        ("濮阳振佑于昨日在武侯区摔伤。", ["濮阳振佑"]),
+        ("工作人员于今日答复。", []),  # 于 is a surname and a preposition
+        ("双方于今日达成协议。", []),
+        ("居民反映噪音扰民。", []),
+        ("石化企业已整改。", []),
+        ("经查，情况属实。", []),
+        ("韩国游客称行李丢失。", []),
+    ],
+)
+def test_names_after_a_word_for_a_person_or_opening_a_sentence(text: str, names: list[str]) -> None:
+    assert [text[s:e] for s, e in after_person_word(text)] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("外籍人员 John Smith 反映", ["John Smith"]),
+        ("外方代表Anna Müller来到", ["Anna Müller"]),
+        ("外方代表 Peter O'Brien 与", ["Peter O'Brien"]),
+        ("留学生Olivia反映", ["Olivia"]),
+        ("地址在Beijing Road附近", []),
+        ("使用Excel表格", []),
+        ("John Smith lives here", []),  # no Chinese: not this recognizer's text
+    ],
+)
+def test_latin_names_in_chinese_text(text: str, names: list[str]) -> None:
+    assert [text[s:e] for s, e in latin_names(text)] == names
+
+
+def test_the_recognizer_finds_the_whole_names() -> None:
+    text = "本次值班：东郭欣娟、鞠俊文和Emily Chen。据曾若队长说明，外籍人员John Smith已离开。"
+    found = [f.text for f in ChineseNameModelRecognizer.find([text])[0]]
+    assert found == ["东郭欣娟", "鞠俊文", "Emily Chen", "曾若", "John Smith"]
+
+
+def test_the_second_development_corpus_is_seeded_and_labelled() -> None:
+    first = devnames.development_names_corpus(3, 200)
+    assert [t.text for t in first] == [t.text for t in devnames.development_names_corpus(3, 200)]
+    for item in first:
+        for start, end, _ in item.spans + item.negatives:
+            assert 0 <= start < end <= len(item.text)
+    names = [n for item in first for n in item.entities("PERSON")]
+    assert any(n[:2] in devnames.COMPOUND_SURNAMES for n in names)
+    assert any(n.isascii() for n in names)
+    assert devnames.development_text(random.Random(1)).text
