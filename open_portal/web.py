@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import policies
-from open_portal import i18n
+from open_portal import i18n, labels
 from open_portal.auth import REFUSED, WORKSPACE_SCHEME, HubSSO, Identity
 from open_portal.exceptions import Error, Forbidden
 from open_portal.i18n import LANG_COOKIE, pick_language, translator
@@ -46,6 +46,7 @@ def _day(context: Any, value: datetime | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["day"] = _day
+templates.env.globals.update(label=labels.label, event_label=labels.event, check_label=labels.check)
 WORKSPACE_API = "/api/workspace/grants"
 MAX_BODY_BYTES = 256 * 1024  # every limited field of any form or JSON body fits many times over
 DRAIN_BYTES = 16 * 1024 * 1024  # a refused body is read up to this, then the connection drops

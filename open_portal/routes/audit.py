@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
@@ -12,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from audit import AuditEvent
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
+from open_portal.i18n import ZONE_COOKIE, pick_zone
 from open_portal.params import GrantId
 from open_portal.schemas import NAME_MAX
 from open_portal.service import auditing
@@ -23,19 +27,22 @@ AuditorDep = Annotated[Identity, Depends(Guard("read", "audit"))]
 PublicDep = Annotated[Identity, Depends(Guard("read", "home", login=False))]
 
 
-def _time(value: str, name: str) -> datetime | None:
+UTC = ZoneInfo("UTC")
+
+
+def _time(value: str, name: str, zone: ZoneInfo = UTC) -> datetime | None:
+    """An ISO date or time; without a zone it is the user's local time."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            f"{name} must be an ISO date or time", zh=f"{name} 须为 ISO 日期或时间"
+            f"{name} must be a date (YYYY-MM-DD) or an ISO time",
+            zh=f"{name} 须为日期（YYYY-MM-DD）或 ISO 时间",
         ) from None
     if parsed.tzinfo is None:
-        from datetime import UTC
-
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=zone)
     return parsed
 
 
@@ -64,21 +71,77 @@ class EventFilter:
         )
 
 
+@dataclass
+class PageFilter:
+    """The timeline page's filters and position: dates are whole days in the user's zone."""
+
+    actor: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    type: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    dataset: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    grant: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    since: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    until: Annotated[str, Query(max_length=NAME_MAX)] = ""
+    views: Annotated[str, Query(max_length=1)] = ""
+    before: Annotated[int | None, Query(ge=0)] = None
+    after: Annotated[int | None, Query(ge=0)] = None
+
+    def page(self, portal: Portal, zone: ZoneInfo) -> auditing.TimelinePage:
+        since = _time(self.since, "since", zone)
+        until = _time(self.until, "until", zone)
+        if until is not None and len(self.until) <= 10:  # a date: up to the end of that day
+            until += timedelta(days=1)
+        return auditing.timeline(
+            portal,
+            actor=self.actor,
+            type_prefix=self.type,
+            dataset=self.dataset,
+            grant=self.grant,
+            since=since,
+            until=until,
+            noise=self.views == "1",
+            before=self.before,
+            after=self.after,
+            size=PAGE_SIZE,
+        )
+
+    def query(self, **changes: Any) -> str:
+        """This page's query string with ``changes`` (None removes a parameter)."""
+        values = {k: v for k, v in asdict(self).items() if k not in ("before", "after")}
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
 FilterDep = Annotated[EventFilter, Depends()]
+PageDep = Annotated[PageFilter, Depends()]
+PAGE_SIZE = 50
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def timeline(
-    request: Request, portal: PortalDep, user: AuditorDep, filters: FilterDep
+    request: Request, portal: PortalDep, user: AuditorDep, filters: PageDep
 ) -> HTMLResponse:
+    types, actors = auditing.known_values(portal)
     return render(
         request,
         "audit.html",
-        events=filters.search(portal),
+        page=filters.page(portal, pick_zone(request.cookies.get(ZONE_COOKIE))),
         checkpoint=portal.audit.checkpoint(),
         vkey=portal.audit.vkey(),
-        filters=asdict(filters),
+        filters=filters,
+        types=types,
+        actors=actors,
+        details=shown_details,
     )
+
+
+def shown_details(event: AuditEvent) -> list[tuple[str, str]]:
+    """The event's details as readable text: strings as they are, the rest as JSON with
+    every character as itself (no ``\\u`` escapes)."""
+    view = auditing.event_view(event)["details"]
+    return [
+        (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for key, value in view.items()
+    ]
 
 
 @router.get("/api/audit/events")

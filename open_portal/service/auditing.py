@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -261,6 +262,104 @@ def event_view(event: AuditEvent) -> dict[str, Any]:
     return event.to_dict()
 
 
+NOISE = ("export.file_viewed",)
+"""Event types hidden from the timeline unless asked for: every look at a held file."""
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of the timeline, newest first, with what the page links need."""
+
+    events: list[tuple[int, AuditEvent]]
+    total: int  # events matching the filters
+    hidden: int  # matching events of the noise types, left out
+    older: int | None  # ``before`` of the next (older) page
+    newer: int | None  # ``after`` of the previous (newer) page
+
+
+def timeline(
+    portal: Portal,
+    *,
+    actor: str = "",
+    type_prefix: str = "",
+    dataset: str = "",
+    grant: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    noise: bool = False,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = 50,
+) -> TimelinePage:
+    """A page of matching events (on the index): the ``size`` before ``before`` (or after
+    ``after``, or the newest); the types in ``NOISE`` are left out unless ``noise``."""
+    flush(portal)
+    c = _INDEX.c
+    where = _filters(
+        actor=actor, type_prefix=type_prefix, dataset=dataset, grant=grant, since=since, until=until
+    )
+    shown = where if noise else [*where, c.type.not_in(NOISE)]
+    query = select(c.log_index).where(*shown)
+    if after is not None:
+        query = query.where(c.log_index > after).order_by(c.log_index).limit(size)
+    else:
+        if before is not None:
+            query = query.where(c.log_index < before)
+        query = query.order_by(c.log_index.desc()).limit(size)
+    with portal.engine.connect() as conn:
+        indices = sorted(conn.scalars(query), reverse=True)
+        total = conn.scalar(select(func.count()).select_from(_INDEX).where(*shown)) or 0
+        hidden = 0
+        if not noise:
+            noisy = [*where, c.type.in_(NOISE)]
+            hidden = conn.scalar(select(func.count()).select_from(_INDEX).where(*noisy)) or 0
+        older = newer = None
+        if indices:
+            more = select(c.log_index).where(*shown).limit(1)
+            if conn.scalar(more.where(c.log_index < indices[-1])) is not None:
+                older = indices[-1]
+            if conn.scalar(more.where(c.log_index > indices[0])) is not None:
+                newer = indices[0]
+    events = list(zip(indices, events_at(portal, indices), strict=True))
+    return TimelinePage(events, total, hidden, older, newer)
+
+
+def _filters(
+    *,
+    actor: str,
+    type_prefix: str,
+    dataset: str,
+    grant: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[Any]:
+    c = _INDEX.c
+    where: list[Any] = []
+    if actor:
+        where.append(c.actor == actor)
+    if type_prefix:
+        where.append(c.type.startswith(type_prefix, autoescape=True))
+    if grant:
+        where.append(_about(f"grant:{grant}"))
+    if dataset:
+        where.append(c.datasets.contains(f" {dataset} ", autoescape=True))
+    if since:
+        where.append(c.time >= since)
+    if until:
+        where.append(c.time < until)
+    return where
+
+
+def known_values(portal: Portal) -> tuple[list[str], list[str]]:
+    """The event types and the actors in the log, for the timeline's filter choices."""
+    flush(portal)
+    c = _INDEX.c
+    with portal.engine.connect() as conn:
+        types = list(conn.scalars(select(c.type).distinct().order_by(c.type)))
+        actors = list(conn.scalars(select(c.actor).distinct().order_by(c.actor)))
+    return types, actors
+
+
 def search(
     portal: Portal,
     *,
@@ -275,18 +374,11 @@ def search(
     """Newest first, filtered by actor, type prefix, dataset, grant and time (on the index)."""
     flush(portal)
     c = _INDEX.c
-    query = select(c.log_index).order_by(c.log_index.desc()).limit(limit)
-    if actor:
-        query = query.where(c.actor == actor)
-    if type_prefix:
-        query = query.where(c.type.startswith(type_prefix, autoescape=True))
-    if grant:
-        query = query.where(_about(f"grant:{grant}"))
-    if dataset:
-        query = query.where(c.datasets.contains(f" {dataset} ", autoescape=True))
-    if since:
-        query = query.where(c.time >= since)
-    if until:
+    where = _filters(
+        actor=actor, type_prefix=type_prefix, dataset=dataset, grant=grant, since=since, until=None
+    )
+    query = select(c.log_index).where(*where).order_by(c.log_index.desc()).limit(limit)
+    if until:  # the API's ``until`` is inclusive
         query = query.where(c.time <= until)
     with portal.engine.connect() as conn:
         indices = list(conn.scalars(query))
