@@ -29,6 +29,8 @@ ZH: dict[str, str] = {
     "ε per person (optional)": "每人 ε（可选）",
     "requested": "申请",
     "no dataset total": "未设数据集总预算",
+    "the grant gets": "授权将获得",
+    "applicant's share left": "申请人个人额度剩余",
     "Invited": "已邀请",
     "You are invited to join this grant as a team member.": "您被邀请作为团队成员加入此授权。",
     "Accept invitation": "接受邀请",

@@ -413,6 +413,20 @@ def dataset_balance(bind: Engine | Session, dataset_id: str) -> DatasetBalance |
             session.close()
 
 
+def person_left(bind: Engine | Session, dataset_id: str, person: str) -> Decimal | None:
+    """What ``person`` may still spend on the dataset across their grants (``None``: no cap)."""
+    state = dataset_balance(bind, dataset_id)
+    if state is None or state.per_person is None:
+        return None
+    session, own = _in_session(bind)
+    try:
+        row = session.get(PersonSpend, (dataset_id, person))
+        return state.per_person - from_nano(row.spent_nano if row else 0)
+    finally:
+        if own:
+            session.close()
+
+
 def set_dataset_budget(
     bind: Engine | Session,
     dataset_id: str,

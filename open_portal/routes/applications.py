@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from open_portal import ledger
 from open_portal.auth import Identity
 from open_portal.models import ApplicantKind, Application, Dataset, Decision, Level
 from open_portal.params import RowId, Word
@@ -26,7 +25,7 @@ from open_portal.schemas import (
 from open_portal.service import applications as service
 from open_portal.service import exports, queues
 from open_portal.service.access import allowed, dataset_resource
-from open_portal.service.catalog import budget_view
+from open_portal.service.grants import granted_epsilon
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
 router = APIRouter()
@@ -34,11 +33,6 @@ router = APIRouter()
 MemberDep = Annotated[Identity, Depends(Guard("read", "application", per_resource=True))]
 CreatorDep = Annotated[Identity, Depends(Guard("create", "application", per_resource=True))]
 ReviewerDep = Annotated[Identity, Depends(Guard("review", "application", per_resource=True))]
-
-
-def dataset_budgets(session: Session, app: Application) -> dict[str, Any]:
-    """What each dataset has left of its total privacy budget, for the reviewers."""
-    return {d: budget_view(ledger.dataset_balance(session, d)) for d in app.dataset_ids}
 
 
 def application_view(app: Application, session: Session | None = None) -> dict[str, Any]:
@@ -56,7 +50,8 @@ def application_view(app: Application, session: Session | None = None) -> dict[s
         "status": app.status.value,
         "team_members": list(app.team_members),
         "epsilon_requested": app.epsilon_requested,
-        "dataset_budgets": dataset_budgets(session, app) if session is not None else {},
+        "epsilon_granted": str(granted_epsilon(app)),
+        "dataset_budgets": service.budgets_for_review(session, app) if session is not None else {},
         "decisions": [
             {
                 "reviewer": d.reviewer,
@@ -169,7 +164,8 @@ def application_page(
             if app.status.value == "submitted"
             else [],
             datasets={d: session.get(Dataset, d) for d in app.dataset_ids},
-            budgets=dataset_budgets(session, app),
+            budgets=service.budgets_for_review(session, app),
+            epsilon_granted=granted_epsilon(app),
         )
 
 

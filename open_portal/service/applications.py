@@ -6,9 +6,12 @@ records the move's audit event) in one call.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from open_portal import ledger
 from open_portal.exceptions import Forbidden, InvalidInput, InvalidTransition, NotFound
 from open_portal.models import (
     Application,
@@ -32,7 +35,7 @@ from open_portal.service.access import (
 from open_portal.service.auditing import record
 from open_portal.service.catalog import visible_dataset
 from open_portal.service.context import Portal
-from open_portal.service.grants import create_grant, pinned_version
+from open_portal.service.grants import create_grant, granted_epsilon, pinned_version
 from open_portal.service.notifications import notify
 from open_portal.service.transitions import move_of, transition
 
@@ -241,6 +244,7 @@ def review(
                 dataset = session.get(Dataset, requested)
                 assert dataset is not None
                 pinned_version(dataset)  # refuses when no version's policy is confirmed
+            check_budgets(session, application)
         round_ = current_round(application)
         for role, dataset_id in roles:
             session.add(
@@ -271,6 +275,52 @@ def review(
         else:
             _finish(portal, session, application, decision.value, actor)
     return application
+
+
+def budgets_for_review(session: Session, application: Application) -> dict[str, Any]:
+    """What reviewers see of each dataset's privacy budget (``None``: no total set): its total,
+    what all grants spent, what is left, and the applicant's share left when capped per person."""
+    budgets: dict[str, Any] = {}
+    for dataset_id in application.dataset_ids:
+        state = ledger.dataset_balance(session, dataset_id)
+        left = ledger.person_left(session, dataset_id, application.applicant)
+        budgets[dataset_id] = (
+            None
+            if state is None
+            else {
+                "total": str(state.budget),
+                "spent": str(state.spent),
+                "remaining": str(state.remaining),
+                "per_person": None if state.per_person is None else str(state.per_person),
+                "applicant_remaining": None if left is None else str(left),
+            }
+        )
+    return budgets
+
+
+def check_budgets(session: Session, application: Application) -> None:
+    """Refuse an approval whose ε is more than a dataset, or the applicant's share of it, has left."""
+    epsilon = granted_epsilon(application)
+    if epsilon <= 0:
+        return
+    for dataset_id in application.dataset_ids:
+        state = ledger.dataset_balance(session, dataset_id)
+        if state is not None and epsilon > state.remaining:
+            raise InvalidTransition(
+                f"the application asks for ε {epsilon} but dataset {dataset_id} has ε "
+                f"{state.remaining} left of {state.budget} for all its grants: lower the ε "
+                "(return the application) or ask the data owner to raise the total",
+                zh=f"申请的隐私预算 ε {epsilon} 超过数据集 {dataset_id} 的剩余总预算 ε "
+                f"{state.remaining}（共 {state.budget}）：请退回申请降低 ε，或请数据提供方提高总预算",
+            )
+        left = ledger.person_left(session, dataset_id, application.applicant)
+        if left is not None and epsilon > left:
+            raise InvalidTransition(
+                f"the application asks for ε {epsilon} but {application.applicant} has ε {left} "
+                f"left of their cap on dataset {dataset_id} across all their grants",
+                zh=f"申请的隐私预算 ε {epsilon} 超过 {application.applicant} 在数据集 "
+                f"{dataset_id} 上各授权合计的剩余个人额度 ε {left}",
+            )
 
 
 def reviewer_roles(

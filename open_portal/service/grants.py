@@ -50,15 +50,21 @@ def export_rules(level: Level) -> dict[str, Any]:
     }
 
 
+def granted_epsilon(application: Application) -> Decimal:
+    """The ε a grant gets: the ε requested, or the default for L3 access when none was."""
+    epsilon = Decimal(application.epsilon_requested or "0")
+    if application.level == Level.L3 and epsilon <= 0:
+        return DEFAULT_L3_EPSILON
+    return epsilon
+
+
 def create_grant(
     portal: Portal, session: Session, *, application: Application, actor: str
 ) -> Grant:
     """Turn an approved application into a grant (called by the approval itself)."""
     start = max(portal.clock(), datetime.combine(application.starts_on, time.min, tzinfo=UTC))
     end = datetime.combine(application.ends_on, time.min, tzinfo=UTC) + timedelta(days=1)
-    epsilon = Decimal(application.epsilon_requested or "0")
-    if application.level == Level.L3 and epsilon <= 0:
-        epsilon = DEFAULT_L3_EPSILON
+    epsilon = granted_epsilon(application)
     grant = Grant(
         id=grant_id_for(application),
         application_id=application.id,

@@ -14,12 +14,21 @@ import polars as pl
 import pytest
 from factories import add_dataset, join_team, portal_at, submitted_application
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from hub_users import PREFIX, app_for, auth_header
 
 from desensitize.dp import QueryError
 from desensitize.dp.mechanisms import geometric_half_width
 from open_portal import ledger
-from open_portal.exceptions import NotFound
-from open_portal.models import DatasetVersion, Decision, Level
+from open_portal.exceptions import InvalidTransition, NotFound
+from open_portal.models import (
+    Application,
+    ApplicationStatus,
+    DatasetVersion,
+    Decision,
+    Grant,
+    Level,
+)
 from open_portal.routes import dp as dp_routes
 from open_portal.routes.applications import application_view
 from open_portal.service import applications, catalog, dp, grants
@@ -261,7 +270,8 @@ def test_grants_on_one_dataset_share_its_total_budget(portal: Portal) -> None:
     catalog.set_privacy_budget(
         portal, actor="owner", dataset_id="payments", total="1", per_person="0.6"
     )
-    first, second = l3_grant(portal), l3_grant(portal)
+    # each grant may get what the dataset and the applicant's share have left at approval
+    first, second = l3_grant(portal, "0.6"), l3_grant(portal, "0.6")
     count = {"kind": "count", "epsilon": "0.5"}
     dp.run_dp_query(portal, actor="researcher", grant_id=first, query=count)
     with pytest.raises(ledger.PersonBudgetExhausted):  # 0.5 + 0.5 > 0.6 for one person
@@ -288,6 +298,105 @@ def test_reviewers_see_the_requested_epsilon_and_what_the_dataset_has_left(porta
         app = applications.get_application(portal, session, actor="officer", application_id=app_id)
         view = application_view(app, session)
     assert view["epsilon_requested"] == "2"
+    assert view["epsilon_granted"] == "2"
     assert view["dataset_budgets"] == {
-        "payments": {"total": "5", "spent": "0", "remaining": "5", "per_person": None}
+        "payments": {
+            "total": "5",
+            "spent": "0",
+            "remaining": "5",
+            "per_person": None,
+            "applicant_remaining": None,
+        }
     }
+
+
+def _approve(portal: Portal, app_id: int, reviewer: str = "owner") -> None:
+    applications.review(portal, actor=reviewer, application_id=app_id, decision=Decision.APPROVE)
+
+
+def _refused_without_trace(portal: Portal, app_id: int, reviewer: str, *words: str) -> None:
+    """The approval is refused with a 409 in both languages; nothing decided, nothing logged."""
+    before = portal.audit.size
+    with pytest.raises(InvalidTransition) as refused:
+        _approve(portal, app_id, reviewer)
+    assert refused.value.status_code == 409
+    for word in words:
+        assert word in str(refused.value)
+    assert "ε" in refused.value.message_zh and refused.value.message_zh != str(refused.value)
+    assert portal.audit.size == before
+    with portal.sessions() as session:
+        app = session.get(Application, app_id)
+        assert app is not None
+        assert app.status == ApplicationStatus.SUBMITTED and app.decisions == []
+        assert session.get(Grant, f"g{app_id:04d}") is None
+
+
+def test_approval_refused_when_the_dataset_has_less_left_than_asked(portal: Portal) -> None:
+    catalog.set_privacy_budget(portal, actor="owner", dataset_id="payments", total="1")
+    app_id = submitted_application(portal, ["payments"], Level.L3, epsilon="2")
+    _refused_without_trace(portal, app_id, "owner", "payments", "ε 1 left")
+    _refused_without_trace(portal, app_id, "officer", "payments")
+    # the L3 default (ε 1 when none is asked) is measured the same way
+    catalog.set_privacy_budget(portal, actor="owner", dataset_id="payments", total="0.5")
+    default = submitted_application(portal, ["payments"], Level.L3, epsilon="0")
+    _refused_without_trace(portal, default, "owner", "ε 1.0 but")
+
+
+def test_approval_refused_when_the_applicant_share_has_less_left(portal: Portal) -> None:
+    seal_payments(portal)
+    catalog.set_privacy_budget(
+        portal, actor="owner", dataset_id="payments", total="5", per_person="1"
+    )
+    first = l3_grant(portal, "1")
+    dp.run_dp_query(
+        portal, actor="researcher", grant_id=first, query={"kind": "count", "epsilon": "0.75"}
+    )
+    asked_too_much = submitted_application(portal, ["payments"], Level.L3, epsilon="0.5")
+    with portal.sessions() as session:
+        app = applications.get_application(
+            portal, session, actor="owner", application_id=asked_too_much
+        )
+        view = application_view(app, session)
+    assert view["dataset_budgets"]["payments"]["applicant_remaining"] == "0.25"
+    assert view["dataset_budgets"]["payments"]["remaining"] == "4.25"
+    _refused_without_trace(portal, asked_too_much, "owner", "researcher", "ε 0.25")
+    # another person's share is untouched; and what is left may be granted
+    other = submitted_application(
+        portal,
+        ["payments"],
+        Level.L3,
+        epsilon="1",
+        actor="operator",
+        kind="organisation",
+        organisation="杭州某数据公司",
+        organisation_uscc="91330106MA2GL2KX1Y",
+    )
+    _approve(portal, other)
+    _approve(portal, other, "officer")
+    fits = submitted_application(portal, ["payments"], Level.L3, epsilon="0.25")
+    _approve(portal, fits)
+    _approve(portal, fits, "officer")
+    with portal.sessions() as session:
+        assert session.get(Grant, f"g{fits:04d}") is not None
+
+
+def test_reviewers_see_the_budget_and_an_approval_over_it_is_a_409(portal: Portal) -> None:
+    catalog.set_privacy_budget(
+        portal, actor="owner", dataset_id="payments", total="3", per_person="1.5"
+    )
+    app_id = submitted_application(portal, ["payments"], Level.L3, epsilon="2")
+    client = TestClient(app_for(portal, ["owner"]), follow_redirects=False)
+    page = client.get(f"{PREFIX}/applications/{app_id}", headers=auth_header("owner"))
+    assert page.status_code == 200
+    shown = page.text.split('id="budget-requested">')[1].split("</td>")[0]
+    for part in ("2", "3 / 3", "1.5"):
+        assert part in shown
+    before = portal.audit.size
+    for lang in ("zh", "en"):
+        client.cookies.set("pds-lang", lang)
+        answer = client.post(
+            f"{PREFIX}/api/applications/{app_id}/approve", headers=auth_header("owner")
+        )
+        assert answer.status_code == 409
+        assert ("个人额度" if lang == "zh" else "left of their cap") in answer.json()["error"]
+    assert portal.audit.size == before
