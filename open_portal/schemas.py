@@ -80,7 +80,9 @@ class ApplicationInput(BaseModel):
     project_description: Text = ""
     products: Text = ""
     team_members: list[Name] = Field([], max_length=LIST_MAX)
-    level: Level
+    # the lowest level asked for every dataset; by default each dataset at its own level.
+    # L3 for an L2 dataset asks for its differentially private answers only.
+    level: Level | None = None
     starts_on: date
     ends_on: date
     epsilon: str = Field("0", max_length=32)

@@ -1,8 +1,9 @@
 """The portal's side of workspaces: which grant a named server belongs to, and its release.
 
-``workspace_grant`` is the spawner's grant provider (it runs in the hub process). For an L2 grant
-it prepares the grant's desensitized release (keyed pseudonyms under the grant's own key) once,
-and hands the spawner the directory to mount read-only. L3 grants get no record-level data.
+``workspace_grant`` is the spawner's grant provider (it runs in the hub process). Each dataset of
+a grant has its own level: for the datasets granted at L2 it prepares the grant's desensitized
+release (keyed pseudonyms under the grant's own key) once, and hands the spawner the directory to
+mount read-only. Datasets granted at L3 get no record-level data (DP answers only).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def unmount_memory(directory: Path) -> bool:
 
 
 def prepare_release(p: Portal, grant: Grant) -> Path:
-    """Desensitize each dataset of an L2 grant with the grant's key, once.
+    """Desensitize each dataset granted at L2 with the grant's key, once.
 
     The release is written into memory (tmpfs) for the workspace to mount read-only, and a copy
     is sealed to disk under the grant's key, from which memory is refilled after a restart.
@@ -95,7 +96,7 @@ def prepare_release(p: Portal, grant: Grant) -> Path:
     # the spans of the versions' free text are found (once per version) before the transaction
     with p.sessions() as session:
         held = session.get(Grant, grant.id)
-        versions = [item.version_id for item in held.datasets] if held else []
+        versions = [i.version_id for i in held.datasets if i.level == Level.L2] if held else []
     for version_id in versions:
         detection.kept_spans(p, version_id=version_id)
     with p.sessions.begin() as session:
@@ -103,6 +104,8 @@ def prepare_release(p: Portal, grant: Grant) -> Path:
         assert grant is not None and grant.wrapped_key is not None
         key = p.vault.unwrap(grant.wrapped_key)
         for item in grant.datasets:
+            if item.level != Level.L2:
+                continue  # DP answers only: never written where the workspace can read it
             name = f"{item.dataset_id}.parquet"
             if (plain / name).exists():
                 continue
@@ -151,16 +154,17 @@ def workspace_grant(user_name: str, server_name: str) -> WorkspaceGrant | None:
             reason = f"授权状态为 {grant.status.value}，或不在有效期内 / the grant is {grant.status.value} or outside its term"
         else:
             reason = ""
-        level = grant.level
+        # the sandbox mounts a release only for "L2": a grant with any dataset granted at L2
+        has_records = bool(grant.record_level_ids)
         ends_at = grant.ends_at
         datasets = [session.get(Dataset, d.dataset_id) for d in grant.datasets]
     directory = None
-    if usable and level == Level.L2:
+    if usable and has_records:
         directory = prepare_release(p, grant)
     return WorkspaceGrant(
         grant_id=server_name,
         user=user_name,
-        level=level.value,
+        level=Level.L2.value if has_records else Level.L3.value,
         active=usable,
         ends_at=ends_at,
         release_dir=directory,

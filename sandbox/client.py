@@ -9,7 +9,7 @@ the portal copies and checks itself.
 
     from sandbox import client
     client.datasets()
-    frame = client.load("births-2024")          # a polars LazyFrame (L2 grants)
+    frame = client.load("births-2024")          # a polars LazyFrame (datasets granted at L2)
     client.dp_query({"dataset": "births-2024", "kind": "count", "epsilon": 0.5})
     client.request_export(["table.csv"], justification="Figure 2 of the report")
 """
@@ -121,7 +121,8 @@ def grant() -> dict[str, Any]:
 
 
 def datasets() -> list[dict[str, Any]]:
-    """The grant's datasets: ``[{"id", "title", "file"}]``."""
+    """The grant's datasets: ``[{"id", "title", "level", "file"}]``; ``file`` is None for a
+    dataset granted at L3 (differentially private answers only)."""
     return list(grant().get("datasets", []))
 
 
@@ -151,14 +152,18 @@ def release_dir() -> Path:
 
 
 def load(dataset_id: str) -> pl.LazyFrame:
-    """A dataset of the grant's release as a polars LazyFrame (not for L3 grants)."""
+    """A dataset of the grant's release as a polars LazyFrame (datasets granted at L2 only)."""
     import polars as pl
 
-    if os.environ.get("PDS_GRANT_LEVEL") == "L3":
-        raise ClientError("an L3 grant has no record-level data: use dp_query()")
     entry = next((d for d in datasets() if d.get("id") == dataset_id), None)
     if entry is None:
         raise ClientError(f"dataset {dataset_id!r} is not in this grant")
+    if entry.get("level") == "L3" or not entry.get("file"):
+        raise ClientError(
+            f"数据集 {dataset_id} 按 L3 级授权，没有记录级数据：请用 sandbox.dp / client.dp_query() / "
+            f"dataset {dataset_id!r} is granted at L3 and has no record-level data: "
+            "use sandbox.dp or client.dp_query()"
+        )
     root = release_dir().resolve()
     path = (root / str(entry["file"])).resolve()
     if root not in path.parents or not path.is_file():

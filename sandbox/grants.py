@@ -34,7 +34,7 @@ class WorkspaceGrant:
 
     grant_id: str  # also the named server's name
     user: str  # the hub user who may start it (a member of the grant)
-    level: str  # "L2" or "L3"
+    level: str  # "L2": a release of record-level data is mounted; "L3": DP answers only
     active: bool
     ends_at: datetime
     release_dir: Path | None  # desensitized release to mount read-only (None for L3)

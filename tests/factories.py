@@ -76,8 +76,9 @@ def add_dataset(
 
 
 def application_input(
-    dataset_ids: list[str], level: Level = Level.L2, **overrides: Any
+    dataset_ids: list[str], level: Level | None = None, **overrides: Any
 ) -> ApplicationInput:
+    """A complete application; ``level`` None asks each dataset at its own level."""
     today = dt.date.today()
     values: dict[str, Any] = {
         "kind": "person",
@@ -96,7 +97,7 @@ def application_input(
 def submitted_application(
     portal: Portal,
     dataset_ids: list[str],
-    level: Level = Level.L2,
+    level: Level | None = None,
     *,
     actor: str = "researcher",
     **kw: Any,

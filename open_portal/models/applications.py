@@ -76,12 +76,22 @@ class Application(Base):
     def dataset_ids(self) -> list[str]:
         return [d.dataset_id for d in self.datasets]
 
+    @property
+    def levels(self) -> dict[str, Level]:
+        """The level asked for each dataset."""
+        return {d.dataset_id: d.level for d in self.datasets}
+
 
 class ApplicationDataset(Base):
     __tablename__ = "application_datasets"
 
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    # what is asked for this dataset: L2 its desensitized records, L3 differentially private
+    # answers only; never below the dataset's own level
+    level: Mapped[Level] = mapped_column(
+        Enum(Level, native_enum=False, length=4), server_default="L2"
+    )
 
     application: Mapped[Application] = relationship(back_populates="datasets")
 

@@ -37,6 +37,7 @@ class Grant(Base):
     holder: Mapped[str] = mapped_column(String(64), index=True)
     organisation: Mapped[str] = mapped_column(String(256), default="")
     organisation_uscc: Mapped[str] = mapped_column(String(18), default="")
+    # the highest level of its datasets (each dataset has its own, in ``datasets``)
     level: Mapped[Level] = mapped_column(Enum(Level, native_enum=False, length=4))
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
@@ -64,6 +65,16 @@ class Grant(Base):
         return [m.user_name for m in self.members]
 
     @property
+    def levels(self) -> dict[str, Level]:
+        """The level of each dataset of the grant."""
+        return {d.dataset_id: d.level for d in self.datasets}
+
+    @property
+    def record_level_ids(self) -> list[str]:
+        """The datasets whose desensitized release the workspace mounts (L2)."""
+        return sorted(d.dataset_id for d in self.datasets if d.level == Level.L2)
+
+    @property
     def invited_names(self) -> list[str]:
         """Team members asked to join who have not answered yet."""
         return [i.user_name for i in self.invitations if i.status == InvitationStatus.INVITED]
@@ -88,6 +99,10 @@ class GrantDataset(Base):
     grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
+    # L2: the desensitized release is mounted in the workspace; L3: DP answers only
+    level: Mapped[Level] = mapped_column(
+        Enum(Level, native_enum=False, length=4), server_default="L2"
+    )
 
     grant: Mapped[Grant] = relationship(back_populates="datasets")
 

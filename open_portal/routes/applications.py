@@ -43,6 +43,7 @@ def application_view(app: Application, session: Session | None = None) -> dict[s
         "organisation": app.organisation,
         "organisation_uscc": app.organisation_uscc,
         "datasets": app.dataset_ids,
+        "levels": {d.dataset_id: d.level.value for d in app.datasets},
         "purpose": app.purpose,
         "level": app.level.value,
         "starts_on": app.starts_on.isoformat(),
@@ -99,6 +100,7 @@ def new_application(
             kind="organisation" if "operator" in roles and "researcher" not in roles else "person",
             today=date.today(),
             later=date.today() + timedelta(days=90),
+            level_access=service.ACCESS_OF_LEVEL,
         )
 
 
@@ -109,9 +111,9 @@ def create_from_form(
     user: CreatorDep,
     dataset_ids: Annotated[list[Name], Form(max_length=LIST_MAX)],
     purpose: Annotated[str, Form(max_length=TEXT_MAX)],
-    level: Annotated[Level, Form()],
     starts_on: Annotated[date, Form()],
     ends_on: Annotated[date, Form()],
+    level: Annotated[Level | None, Form()] = None,
     kind: Annotated[ApplicantKind, Form()] = ApplicantKind.PERSON,
     project_description: Annotated[str, Form(max_length=TEXT_MAX)] = "",
     products: Annotated[str, Form(max_length=TEXT_MAX)] = "",
@@ -163,7 +165,8 @@ def application_page(
             my_roles=service.reviewer_roles(portal, session, app, user.name)
             if app.status.value == "submitted"
             else [],
-            datasets={d: session.get(Dataset, d) for d in app.dataset_ids},
+            asked=service.dataset_reviews(session, app),
+            level_access=service.ACCESS_OF_LEVEL,
             budgets=service.budgets_for_review(session, app),
             epsilon_granted=granted_epsilon(app),
         )

@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from open_portal import ledger
 from open_portal.auth import Identity
-from open_portal.models import Dataset, Grant
+from open_portal.models import Dataset, Grant, Level
 from open_portal.params import GrantId, Word
 from open_portal.schemas import TEXT_MAX, ReasonInput
 from open_portal.service import grants as service
 from open_portal.service.access import check, grant_resource
+from open_portal.service.applications import ACCESS_OF_LEVEL
 from open_portal.service.usage import grant_usage
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
@@ -59,6 +60,7 @@ def grant_view(portal: Any, grant: Grant) -> dict[str, Any]:
         "starts_at": grant.starts_at.isoformat(),
         "ends_at": grant.ends_at.isoformat(),
         "datasets": {d.dataset_id: d.version_id for d in grant.datasets},
+        "levels": {d.dataset_id: d.level.value for d in grant.datasets},
         "export_rules": grant.export_rules,
         "budget": budget,
         "usage": {
@@ -94,6 +96,7 @@ def grant_page(
             view=view,
             datasets={d.dataset_id: session.get(Dataset, d.dataset_id) for d in grant.datasets},
             can_use=user.name in grant.member_names and grant.is_usable(portal.clock()),
+            level_access=ACCESS_OF_LEVEL,
         )
 
 
@@ -171,8 +174,9 @@ def workspace_grant(portal: PortalDep, user: UserDep, grant_id: GrantId) -> dict
                     "id": dataset.id,
                     "title": dataset.title_zh,
                     "title_en": dataset.title_en,
+                    "level": item.level.value,
                     "file": None
-                    if grant.level.value == "L3"
+                    if item.level == Level.L3
                     else str(Path(dataset.id).with_suffix(".parquet")),
                     "dp_schema": dataset.dp_schema,
                 }

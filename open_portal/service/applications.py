@@ -43,8 +43,22 @@ S = ApplicationStatus
 EDITABLE = {S.DRAFT, S.RETURNED}
 
 
-def _datasets(session: Session, data: ApplicationInput, actor: str) -> list[Dataset]:
-    datasets = []
+def level_for(dataset: Dataset, floor: Level | None) -> Level:
+    """The level asked for one dataset: its own, or ``floor`` when that is higher (an L2 dataset
+    asked at L3 gets differentially private answers only)."""
+    if floor is not None and floor.value > dataset.level.value:
+        return floor
+    return dataset.level
+
+
+def highest(levels: list[Level]) -> Level:
+    """The level of an application or grant as a whole: the highest of its datasets'."""
+    return max(levels, key=lambda level: level.value)
+
+
+def _datasets(session: Session, data: ApplicationInput, actor: str) -> list[ApplicationDataset]:
+    """Each requested dataset with the level asked for it, or ``InvalidInput``."""
+    chosen = []
     for dataset_id in sorted(set(data.dataset_ids)):
         # a dataset the applicant may not see (L4, draft) is answered as an unknown one
         dataset = visible_dataset(session, actor=actor, dataset_id=dataset_id)
@@ -60,18 +74,14 @@ def _datasets(session: Session, data: ApplicationInput, actor: str) -> list[Data
                 f"{dataset_id} is open (L1): download it without an application",
                 zh=f"{dataset_id} 为无条件开放数据，可直接下载，无需申请",
             )
-        if dataset.level == Level.L3 and data.level == Level.L2:
-            raise InvalidInput(
-                f"{dataset_id} is level L3: only aggregate (L3) access can be requested",
-                zh=f"{dataset_id} 为 L3 级，只能申请 L3（差分隐私统计）访问",
-            )
         if confirmed_version(dataset) is None:
             raise InvalidInput(
                 f"{dataset_id} is not ready: its owner has not confirmed its policy",
                 zh=f"{dataset_id} 尚未就绪：数据提供方未确认脱敏策略",
             )
-        datasets.append(dataset)
-    return datasets
+        level = level_for(dataset, data.level)
+        chosen.append(ApplicationDataset(dataset_id=dataset.id, level=level))
+    return chosen
 
 
 def _check_members(session: Session, members: list[str]) -> None:
@@ -88,6 +98,7 @@ def create_application(portal: Portal, *, actor: str, data: ApplicationInput) ->
     with portal.sessions.begin() as session:
         datasets = _datasets(session, data, actor)
         _check_members(session, data.team_members)
+        level = highest([d.level for d in datasets])
         application = Application(
             applicant=actor,
             kind=data.kind,
@@ -97,13 +108,13 @@ def create_application(portal: Portal, *, actor: str, data: ApplicationInput) ->
             project_description=data.project_description,
             products=data.products,
             team_members=[m for m in data.team_members if m != actor],
-            level=data.level,
+            level=level,
             starts_on=data.starts_on,
             ends_on=data.ends_on,
             epsilon_requested=data.epsilon,
             agreement_accepted=data.agreement_accepted,
             commitment_accepted=data.commitment_accepted,
-            datasets=[ApplicationDataset(dataset_id=d.id) for d in datasets],
+            datasets=datasets,
             created_at=portal.clock(),
         )
         check(actor, "create", application_resource(session, application, actor))
@@ -113,8 +124,8 @@ def create_application(portal: Portal, *, actor: str, data: ApplicationInput) ->
             application,
             "create",
             actor=actor,
-            datasets=[d.id for d in datasets],
-            level=data.level.value,
+            datasets={d.dataset_id: d.level.value for d in datasets},
+            level=level.value,
         )
     return application
 
@@ -140,7 +151,6 @@ def update_application(
             "purpose",
             "project_description",
             "products",
-            "level",
             "starts_on",
             "ends_on",
             "agreement_accepted",
@@ -149,8 +159,15 @@ def update_application(
             setattr(application, name, getattr(data, name))
         application.epsilon_requested = data.epsilon
         application.team_members = [m for m in data.team_members if m != actor]
-        application.datasets = [ApplicationDataset(dataset_id=d.id) for d in datasets]
-        record(portal, "application.edited", actor=actor, subject=f"application:{application.id}")
+        application.datasets = datasets
+        application.level = highest([d.level for d in datasets])
+        record(
+            portal,
+            "application.edited",
+            actor=actor,
+            subject=f"application:{application.id}",
+            datasets={d.dataset_id: d.level.value for d in datasets},
+        )
     return application
 
 
@@ -189,10 +206,66 @@ def withdraw(portal: Portal, *, actor: str, application_id: int) -> Application:
 
 
 def needs_officer(session: Session, application: Application) -> bool:
-    """L3 access, or any L3 dataset, needs a security officer's approval too."""
-    if application.level == Level.L3:
+    """A dataset asked at L3 (or an L3 dataset) needs a security officer's approval too."""
+    if any(d.level == Level.L3 for d in application.datasets):
         return True
     return any(session.get(Dataset, d).level == Level.L3 for d in application.dataset_ids)  # type: ignore[union-attr]
+
+
+def approvers(session: Session, application: Application) -> dict[str, list[ReviewerRole]]:
+    """Who must approve each dataset: its owner, and a security officer for an L3 one."""
+    needed = {}
+    for item in application.datasets:
+        dataset = session.get(Dataset, item.dataset_id)
+        assert dataset is not None
+        roles = [ReviewerRole.OWNER]
+        if Level.L3 in (item.level, dataset.level):
+            roles.append(ReviewerRole.OFFICER)
+        needed[item.dataset_id] = roles
+    return needed
+
+
+# What a dataset granted at each level gives in the workspace (English; translated on the page).
+ACCESS_OF_LEVEL = {
+    "L2": "desensitized records in the workspace (client.load)",
+    "L3": "differentially private statistics only (sandbox.dp), within the privacy budget",
+}
+
+
+def dataset_reviews(session: Session, application: Application) -> list[dict[str, Any]]:
+    """Per dataset: the level asked, who must approve it and who has in this round."""
+    this_round = [
+        d
+        for d in application.decisions
+        if d.round == current_round(application) and d.decision == Decision.APPROVE
+    ]
+    officers = [d.reviewer for d in this_round if d.role == ReviewerRole.OFFICER]
+    rows = []
+    for item in application.datasets:
+        dataset = session.get(Dataset, item.dataset_id)
+        assert dataset is not None
+        roles = approvers(session, application)[item.dataset_id]
+        approved = [
+            d.reviewer
+            for d in this_round
+            if d.role == ReviewerRole.OWNER and d.dataset_id == item.dataset_id
+        ]
+        if ReviewerRole.OFFICER in roles:
+            approved += officers
+        rows.append(
+            {
+                "id": dataset.id,
+                "title_zh": dataset.title_zh,
+                "title_en": dataset.title_en,
+                "level": item.level.value,
+                "approvers": [
+                    (role.value, dataset.owner if role == ReviewerRole.OWNER else "")
+                    for role in roles
+                ],
+                "approved": approved,
+            }
+        )
+    return rows
 
 
 def current_round(application: Application) -> int:

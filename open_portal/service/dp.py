@@ -31,7 +31,6 @@ from open_portal.service.catalog import raw_frame
 from open_portal.service.context import Portal
 from open_portal.service.grants import get_grant
 
-DP_LEVELS = frozenset({Level.L2, Level.L3})
 #: Prepared (clipped, contribution-limited) frames kept in memory, newest used last.
 CACHED_FRAMES = 4
 
@@ -169,11 +168,6 @@ def _check_usable(portal: Portal, grant: Grant) -> None:
             f"grant {grant.id} starts at {grant.starts_at:%Y-%m-%d}; nothing was spent",
             zh=f"授权 {grant.id} 自 {grant.starts_at:%Y-%m-%d} 起生效；未消耗预算",
         )
-    if grant.level not in DP_LEVELS:
-        raise InvalidInput(
-            f"grant {grant.id} is {grant.level.value}: DP queries are for L2 and L3 grants",
-            zh=f"授权 {grant.id} 为 {grant.level.value} 级，差分隐私查询仅适用于 L2、L3 级授权",
-        )
 
 
 _ZH_STATE = {"ended": "到期", "expired": "到期", "suspended": "暂停", "revoked": "撤销"}
@@ -193,10 +187,17 @@ def _dataset_of(
     item = items.get(dataset_id)
     dataset = session.get(Dataset, dataset_id) if item else None
     version = session.get(DatasetVersion, item.version_id) if item else None
-    if dataset is None or version is None:
+    if dataset is None or version is None or item is None:
         raise NotFound(
             f"dataset {dataset_id!r} is not in grant {grant.id}",
             zh=f"数据集 {dataset_id} 不在授权 {grant.id} 内",
+        )
+    if item.level != Level.L3:
+        raise InvalidInput(
+            f"dataset {dataset_id} is granted at {item.level.value}: read its desensitized "
+            "records with client.load(); DP queries are for the datasets granted at L3",
+            zh=f"数据集 {dataset_id} 按 {item.level.value} 级授权：请用 client.load() 读取其脱敏数据；"
+            "差分隐私查询仅适用于按 L3 级授权的数据集",
         )
     return dataset, version
 

@@ -51,7 +51,8 @@ def export_rules(level: Level) -> dict[str, Any]:
 
 
 def granted_epsilon(application: Application) -> Decimal:
-    """The ε a grant gets: the ε requested, or the default for L3 access when none was."""
+    """The ε a grant gets: the ε requested, or the default when a dataset is asked at L3 (the
+    application's level is its highest dataset's) and none was."""
     epsilon = Decimal(application.epsilon_requested or "0")
     if application.level == Level.L3 and epsilon <= 0:
         return DEFAULT_L3_EPSILON
@@ -85,11 +86,13 @@ def create_grant(
         ],
         created_at=portal.clock(),
     )
-    for dataset_id in application.dataset_ids:
-        dataset = session.get(Dataset, dataset_id)
+    for item in application.datasets:
+        dataset = session.get(Dataset, item.dataset_id)
         assert dataset is not None
         grant.datasets.append(
-            GrantDataset(dataset_id=dataset_id, version_id=pinned_version(dataset).id)
+            GrantDataset(
+                dataset_id=item.dataset_id, version_id=pinned_version(dataset).id, level=item.level
+            )
         )
     session.add(grant)
     transition(
@@ -103,6 +106,7 @@ def create_grant(
         invited=sorted(i.user_name for i in grant.invitations),
         level=grant.level.value,
         datasets={d.dataset_id: d.version_id for d in grant.datasets},
+        levels={d.dataset_id: d.level.value for d in grant.datasets},
         starts_at=grant.starts_at.isoformat(),
         ends_at=grant.ends_at.isoformat(),
         epsilon=grant.epsilon_budget,

@@ -26,7 +26,6 @@ def apply(page: Page, hub: RunningHub, dataset: str, level: str) -> int:
     page.click("#apply")
     page.wait_for_selector("#application-form")
     assert page.locator(f"input[name=dataset_ids][value={dataset}]").is_checked()
-    page.select_option("#level", level)
     page.fill("textarea[name=purpose]", "分析诉求类别与办结率的关系，形成统计报告")
     if level == "L3":
         page.fill("input[name=epsilon]", "2")

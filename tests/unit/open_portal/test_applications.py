@@ -187,7 +187,6 @@ def test_submit_needs_agreement_and_commitment(portal: Portal) -> None:
     [
         (["violations"], Level.L2, "unknown dataset 'violations'"),  # L4: as if unknown
         (["registry"], Level.L2, "open"),
-        (["payments"], Level.L2, "only aggregate"),
         (["nope"], Level.L2, "unknown dataset 'nope'"),
         (["unready"], Level.L2, "unknown dataset 'unready'"),  # a draft: as if unknown
     ],
@@ -276,3 +275,64 @@ def test_the_owner_of_a_draft_is_told_it_is_not_ready(portal: Portal) -> None:
     portal.policy.assign_role("owner", "researcher")
     with pytest.raises(InvalidInput, match="not ready"):
         applications.create_application(portal, actor="owner", data=application_input(["unready"]))
+
+
+def test_one_application_one_grant_each_dataset_at_its_own_level(portal: Portal) -> None:
+    """An L2 and an L3 dataset together: no level is forced on both; the officer is needed for
+    the L3 one only, and the grant keeps each dataset's level."""
+    app_id = submitted_application(portal, ["tickets", "payments"], level=None, epsilon="1")
+    with portal.sessions() as session:
+        app = session.get(Application, app_id)
+        assert app is not None
+        assert app.levels == {"tickets": Level.L2, "payments": Level.L3}
+        assert app.level == Level.L3  # the application as a whole: its highest
+        rows = {r["id"]: r for r in applications.dataset_reviews(session, app)}
+        assert rows["tickets"]["approvers"] == [("owner", "owner")]
+        assert rows["payments"]["approvers"] == [("owner", "owner"), ("officer", "")]
+    applications.review(portal, actor="owner", application_id=app_id, decision=Decision.APPROVE)
+    with portal.sessions() as session:
+        app = session.get(Application, app_id)
+        assert app is not None
+        rows = {r["id"]: r for r in applications.dataset_reviews(session, app)}
+        assert rows["tickets"]["approved"] == ["owner"] and rows["payments"]["approved"] == [
+            "owner"
+        ]
+    assert status(portal, app_id) == S.SUBMITTED
+    applications.review(portal, actor="officer", application_id=app_id, decision=Decision.APPROVE)
+    with portal.sessions() as session:
+        grant = session.get(Grant, f"g{app_id:04d}")
+        assert grant is not None
+        assert grant.levels == {"tickets": Level.L2, "payments": Level.L3}
+        assert grant.record_level_ids == ["tickets"]
+        assert grant.level == Level.L3 and grant.epsilon_budget == "1"
+        assert grant.export_rules["reviewers_required"] == 2
+    created = [e for _, e in portal.audit.entries() if e.type == "grant.created"][-1]
+    assert created.details["levels"] == {"tickets": "L2", "payments": "L3"}
+
+
+@pytest.mark.parametrize(
+    ("floor", "expected"),
+    [
+        (None, {"tickets": Level.L2, "payments": Level.L3}),
+        (Level.L2, {"tickets": Level.L2, "payments": Level.L3}),  # never below its own level
+        (Level.L3, {"tickets": Level.L3, "payments": Level.L3}),  # DP answers only, asked
+    ],
+)
+def test_the_level_asked_is_never_below_the_dataset_level(
+    portal: Portal, floor: Level | None, expected: dict[str, Level]
+) -> None:
+    app = applications.create_application(
+        portal, actor="researcher", data=application_input(["tickets", "payments"], floor)
+    )
+    with portal.sessions() as session:
+        held = session.get(Application, app.id)
+        assert held is not None and held.levels == expected
+
+
+def test_an_l2_only_application_needs_no_officer(portal: Portal) -> None:
+    app_id = submitted_application(portal, ["tickets"], level=None)
+    with portal.sessions() as session:
+        app = session.get(Application, app_id)
+        assert app is not None
+        assert not applications.needs_officer(session, app)
+        assert [r.value for r, _ in applications.pending_approvals(session, app)] == ["owner"]

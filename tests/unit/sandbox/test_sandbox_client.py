@@ -20,8 +20,9 @@ GRANT = {
     "level": "L2",
     "ends_at": "2030-01-01T00:00:00+00:00",
     "datasets": [
-        {"id": "births", "title": "Births", "file": "births.parquet"},
-        {"id": "escape", "title": "Bad", "file": "../outside.parquet"},
+        {"id": "births", "title": "Births", "level": "L2", "file": "births.parquet"},
+        {"id": "escape", "title": "Bad", "level": "L2", "file": "../outside.parquet"},
+        {"id": "payments", "title": "Payments", "level": "L3", "file": None},
     ],
     "budget": {"total": 1.0, "spent": 0.4, "remaining": 0.6},
 }
@@ -85,7 +86,7 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dic
 
 
 def test_reads_the_grant_with_the_workspace_credential(portal: list[dict[str, Any]]) -> None:
-    assert [d["id"] for d in client.datasets()] == ["births", "escape"]
+    assert [d["id"] for d in client.datasets()] == ["births", "escape", "payments"]
     assert client.remaining_budget() == 0.6
     assert client.ends_at().year == 2030
     assert portal[0]["auth"] == "workspace pdsw_tok"
@@ -102,13 +103,12 @@ def test_load_gives_a_lazy_frame_inside_the_release_only(portal: list[dict[str, 
         client.load("missing")
 
 
-def test_l3_has_no_record_level_load(
-    portal: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PDS_GRANT_LEVEL", "L3")
-    with pytest.raises(client.ClientError, match="L3"):
-        client.load("births")
-    assert client.dp_query({"dataset": "births", "kind": "count"}) == {"value": 7.5}
+def test_a_dataset_granted_at_l3_has_no_record_level_load(portal: list[dict[str, Any]]) -> None:
+    """One grant, each dataset at its own level: the L2 one loads, the L3 one says to use DP."""
+    assert client.load("births").collect().height == 3
+    with pytest.raises(client.ClientError, match=r"granted at L3.*dp"):
+        client.load("payments")
+    assert client.dp_query({"dataset": "payments", "kind": "count"}) == {"value": 7.5}
 
 
 def test_export_requests_name_outbox_files_only(portal: list[dict[str, Any]]) -> None:
