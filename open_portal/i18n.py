@@ -112,7 +112,6 @@ ZH: dict[str, str] = {
     "Privacy budget (ε, for the L3 datasets)": "隐私预算（ε，用于 L3 数据集）",
     "desensitized records in the workspace (client.load)": "工作区内的脱敏明细数据（client.load）",
     "differentially private statistics only (sandbox.dp), within the privacy budget": "仅差分隐私统计结果（sandbox.dp），受隐私预算约束",
-    "Dataset": "数据集",
     "Level asked": "申请级别",
     "What the grant gives": "授权提供的内容",
     "Who must approve": "须审批者",
