@@ -36,6 +36,7 @@ from bench.jieba_presidio import jieba_analyzer, rules_analyzer
 from bench.measure import Measure
 from desensitize import detect, devnames, heldout, synthetic, vectorized
 from desensitize.findings import EntityFinding, replace_findings, without_overlaps
+from desensitize.namemodel import name_model, texts_read
 from desensitize.pipeline import desensitize_frame, desensitize_table
 from desensitize.policy import Policy
 from desensitize.recognizers import ChineseNameModelRecognizer
@@ -290,12 +291,21 @@ def _name_measures(label: str, corpus: list[heldout.LabelledText]) -> tuple[list
     jieba.analyze(few[0], language="zh")  # jieba's dictionary loaded before timing
     ours_rate = jieba_rate = 0.0
     for _ in range(2):  # best of two rounds on a shared machine, for each engine
+        name_model().forget()  # a first pass: no clause read before
         started = time.perf_counter()
-        ours = _as_findings(detect.detect_column_spans(pl.Series(texts)))
+        spans = detect.detect_column_spans(pl.Series(texts))
         ours_rate = max(ours_rate, len(texts) / (time.perf_counter() - started))
+        ours = _as_findings(spans)
         started = time.perf_counter()
         theirs = _presidio_find(few, jieba)
         jieba_rate = max(jieba_rate, len(few) / (time.perf_counter() - started))
+    # a second grant on the same version: the kept spans applied, no model
+    read_before, cached_rate = texts_read(), 0.0
+    for _ in range(2):
+        started = time.perf_counter()
+        detect.apply_spans(texts, spans)
+        cached_rate = max(cached_rate, len(texts) / (time.perf_counter() - started))
+    cached_reads = texts_read() - read_before
     rules = [rule_entities(t) for t in texts]
     model = ChineseNameModelRecognizer.find(texts)
     scored = {
@@ -332,9 +342,27 @@ def _name_measures(label: str, corpus: list[heldout.LabelledText]) -> tuple[list
         ),
         Measure(f"{label}: identifier recall", release["id_recall"], "", floor=1.0),
         Measure(f"{label}: look-alikes altered", release["false_ids"], "", floor=0, at_most=True),
-        Measure(f"{label}: notes/s (rules and model)", ours_rate, "notes/s"),
+        Measure(f"{label}: notes/s, first pass (rules and model)", ours_rate, "notes/s"),
         Measure(f"{label}: notes/s (Presidio with jieba names)", jieba_rate, "notes/s"),
-        Measure(f"{label}: speed-up vs Presidio with jieba", ours_rate / jieba_rate, "x", floor=3),
+        Measure(
+            f"{label}: speed-up of the first pass vs Presidio with jieba",
+            ours_rate / jieba_rate,
+            "x",
+            floor=3,
+        ),
+        Measure(
+            f"{label}: notes/s, a second grant from the kept spans",
+            cached_rate,
+            "notes/s",
+            detail=f"{cached_rate / jieba_rate:,.0f}x Presidio with jieba",
+        ),
+        Measure(
+            f"{label}: texts the model reads for a second grant",
+            cached_reads,
+            "texts",
+            floor=0,
+            at_most=True,
+        ),
         Measure(
             f"{label}: name recall, ours minus Presidio with jieba",
             ours_sub["recall"] - scored["Presidio with jieba"]["recall"],

@@ -207,7 +207,7 @@ def find_entities_in(texts: Sequence[str], *, lang: str = "zh") -> list[list[Ent
     """:func:`find_entities` of each text; the name model reads the texts together."""
     found = [rule_entities(text, lang=lang) for text in texts]
     if uses_name_model(lang):
-        named = ChineseNameModelRecognizer.find(texts)
+        named = ChineseNameModelRecognizer.find(texts, found)
         found = [without_overlaps([*a, *b]) for a, b in zip(found, named, strict=True)]
     return found
 

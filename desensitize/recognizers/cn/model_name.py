@@ -55,6 +55,8 @@ def _trimmed(text: str, start: int, end: int) -> int:
     """Where the name starts once a leading trigger word is cut off ("经王五" is "王五"); only
     when a common surname and at least one more character remain."""
     name = text[start:end]
+    if not name.startswith(LEADING_TRIGGERS):
+        return start
     for word in LEADING_TRIGGERS:
         rest = name[len(word) :]
         if name.startswith(word) and len(rest) >= 2 and rest.startswith(SURNAME_STARTS):
@@ -110,13 +112,19 @@ class ChineseNameModelRecognizer(EntityRecognizer):
         """The model loads on first use (see :func:`desensitize.namemodel.name_model`)."""
 
     @classmethod
-    def find(cls, texts: Sequence[str]) -> list[list[EntityFinding]]:
-        """The names in each text, the texts read by the model together."""
+    def find(
+        cls, texts: Sequence[str], known: Sequence[Sequence[EntityFinding]] | None = None
+    ) -> list[list[EntityFinding]]:
+        """The names in each text, the texts read by the model together; ``known`` (per text):
+        what the rules found there, whose identifiers and addresses the model need not read."""
         from desensitize.namemodel import name_model
 
+        skip = None
+        if known is not None:
+            skip = [[(f.start, f.end) for f in found if f.entity != cls.ENTITY] for found in known]
         return [
             cls._names(text, spans)
-            for text, spans in zip(texts, name_model().person_spans(texts), strict=True)
+            for text, spans in zip(texts, name_model().person_spans(texts, skip), strict=True)
         ]
 
     @classmethod

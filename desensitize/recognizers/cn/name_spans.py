@@ -16,6 +16,8 @@ text and give them back completed by the surnames of the 百家姓 and the shape
 
 from __future__ import annotations
 
+import re
+
 import regex
 
 from desensitize.lexicon import (
@@ -186,6 +188,7 @@ TITLED_ANY = regex.compile(
 )
 
 
+TITLE_WORD = re.compile("|".join(TITLES))
 PERSON_WORDS = frozenset((*NAME_TRIGGERS, *TITLES))
 
 
@@ -196,6 +199,8 @@ def _name_like(name: str) -> bool:
 
 def titled(text: str) -> list[Span]:
     """A surname and one or two characters right before a title (据曾若队长, 揭远医生)."""
+    if not TITLE_WORD.search(text):
+        return []
     spans = [m.span() for m in TITLED.finditer(text) if _name_like(m.group())]
     spans += [m.span() for m in TITLED_ANY.finditer(text) if _name_like(m.group())]
     return spans
@@ -206,21 +211,25 @@ def titled(text: str) -> list[Span]:
 FUNCTION_SURNAMES = "于和向时从经将能通相后空那乐计干全元双公家水花山云查东国平"
 OPEN_SURNAME = f"(?:{_alternatives(DOUBLES)}|[{''.join(c for c in ALL_SINGLE_SURNAMES if c not in FUNCTION_SURNAMES)}])"
 WORD_STOPS = tuple(w for w in STOPS if _is_han(w, 0) and w not in TITLES)
-AFTER_PERSON = regex.compile(
-    rf"(?<=(?:[人员者]|{_alternatives(tuple(w for w in NAME_TRIGGERS if len(w) > 1))})[：: ]?"
-    rf"|(?:^|[。！？；\n]))"
-    rf"{OPEN_SURNAME}\p{{Han}}{{1,2}}?"
-    rf"(?={_alternatives(WORD_STOPS)}|[，。；：、！？\s]|$)"
+# Where such a name may start: after a word for a person that ends in 人/员/者 (报案人, 调解员,
+# 患者), with a colon or a space between or not, or at the start of a sentence.
+PERSON_WORD_END = re.compile(r"[人员者][：: ]?|[。！？；\n]")
+OPEN_NAME = regex.compile(
+    rf"{OPEN_SURNAME}\p{{Han}}{{1,2}}?(?={_alternatives(WORD_STOPS)}|[，。；：、！？\s]|$)"
 )
 
 
 def after_person_word(text: str) -> list[Span]:
     """A name after a word for a person (报案人揭敏在…) or opening a sentence (濮阳振佑于昨日…),
     told by a word that follows a name: a surname of the 百家姓 that is no function word."""
-    out = []
-    for m in AFTER_PERSON.finditer(text):
-        at = m.start()
-        opening = at == 0 or text[at - 1] in "。！？；\n"
+    out: list[Span] = []
+    starts = [(0, True)] + [
+        (m.end(), m.group() in "。！？；\n") for m in PERSON_WORD_END.finditer(text)
+    ]
+    for at, opening in starts:
+        m = OPEN_NAME.match(text, at)
+        if m is None or (out and at < out[-1][1]):
+            continue
         if opening and not text.startswith(WORD_STOPS, m.end()):
             continue  # at a sentence's start, only before a word (揭敏称), not a comma
         if _name_like(m.group()):

@@ -4,6 +4,7 @@ the package's own, no network, and the recognizer around it through Presidio."""
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 
@@ -140,3 +141,43 @@ def test_shortened_pieces_map_back_into_the_text(text: str, data: st.DataObject)
     assert original(len(piece)) == end
     for at, char in enumerate(piece):
         assert text[original(at)] == char or (char == "0" and text[original(at)].isdigit())
+
+
+def test_the_pruned_decoding_is_the_full_viterbi() -> None:
+    """Viterbi only where the emissions leave the path open gives the full decoding's paths."""
+    import numpy as np
+
+    from desensitize import devnames, synthetic
+
+    rng = random.Random(3)
+    texts = [synthetic.hotline_complaint(rng) for _ in range(60)]
+    texts += [t.text for t in devnames.development_names_corpus(4, 60)]
+    model = name_model()
+    pieces = [text[s:e] for text in texts for s, e in sentences(text)]
+    emissions = [
+        model.session.run(None, {"token_ids": np.array([model._ids(p)]), "length": [len(p)]})[0][0]
+        for p in pieces
+        if p
+    ]
+    fast = model.decode(emissions)
+    for rows, path in zip(emissions, fast, strict=True):
+        assert path.tolist() == model._viterbi(rows[None])[0].tolist()
+
+
+def test_a_clause_read_before_is_not_read_again() -> None:
+    model = name_model()
+    model.forget()
+    first = model.tag_ids(["张三在北京市工作", "李四去上海"])
+    assert len(model._memo) == 2
+    again = model.tag_ids(["李四去上海", "张三在北京市工作", "李四去上海"])
+    assert [a.tolist() for a in again] == [first[1].tolist(), first[0].tolist(), first[1].tolist()]
+    model.forget()
+    assert not model._memo
+
+
+def test_identifiers_and_addresses_are_read_as_one_digit() -> None:
+    """What the rules found is not read again by the model; the names stay where they are."""
+    text = "市民王小明住浙江省杭州市西湖区文三路100号，电话13812345678，张三丰来电。"
+    skip = [(text.index("浙江"), text.index("号") + 1), (text.index("138"), text.index("，张"))]
+    (found,) = name_model().person_spans([text], [skip])
+    assert [text[s:e] for s, e in found] == ["王小明", "张三丰"]
