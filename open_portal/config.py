@@ -71,6 +71,21 @@ class PortalSettings(BaseSettings):
     audit_origin: str = Field(
         "pds.local/audit", description="Origin line of the signed audit checkpoints."
     )
+    time_zone: str = Field(
+        "Asia/Shanghai",
+        description=(
+            "IANA time zone of the dates people see and give: a term's days start and end at "
+            "midnight there, and pages show times there."
+        ),
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from open_portal.dates import zone
+
+        zone(value)
+        return value
 
     @field_validator("data_dir")
     @classmethod
@@ -82,6 +97,11 @@ class PortalSettings(BaseSettings):
         """Unset ports follow ``PDS_PORT``, so a second deployment needs only another port."""
         self.portal_port = self.portal_port or derived_port(self.port, PORTAL_OFFSET)
         return self
+
+    @property
+    def public_origin(self) -> str:
+        """The origin users open (``public_url``, or the loopback address in demo mode)."""
+        return self.public_url.strip().rstrip("/") or f"http://127.0.0.1:{self.port}"
 
     @property
     def deployment_id(self) -> str:

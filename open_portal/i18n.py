@@ -151,6 +151,7 @@ ZH: dict[str, str] = {
     "suspended": "已暂停",
     "revoked": "已撤销",
     "expired": "已到期",
+    "ended": "已结束",
     "destroyed": "已销毁",
     "Suspend": "暂停",
     "Reinstate": "恢复",

@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,8 +44,19 @@ def _day(context: Any, value: datetime | None) -> str:
     return "—" if value is None else i18n.local_time(value, context["zone"]).strftime("%Y-%m-%d")
 
 
+@pass_context
+def _until(context: Any, value: datetime) -> str:
+    """When a term ending at ``value`` ends, as the user reads it: at midnight it is 24:00 of
+    the term's last day (the application's end date), never 00:00 of the next one."""
+    local = i18n.local_time(value, context["zone"])
+    if local.time() == time(0, 0):
+        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00 {local.tzname()}"
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
 templates.env.filters["when"] = _when
 templates.env.filters["day"] = _day
+templates.env.filters["until"] = _until
 templates.env.globals.update(label=labels.label, event_label=labels.event, check_label=labels.check)
 WORKSPACE_API = "/api/workspace/grants"
 MAX_BODY_BYTES = 256 * 1024  # every limited field of any form or JSON body fits many times over

@@ -11,7 +11,12 @@ the portal copies and checks itself.
     client.datasets()
     frame = client.load("births-2024")          # a polars LazyFrame (datasets granted at L2)
     client.dp_query({"dataset": "births-2024", "kind": "count", "epsilon": 0.5})
-    client.request_export(["table.csv"], justification="Figure 2 of the report")
+    client.dp_preview({"dataset": "births-2024", "kind": "count", "ci95": 10})  # spends nothing
+    client.request_export(
+        ["table.csv"],
+        justification="Figure 2 of the report: births by district",
+        controls="cells below 10 suppressed, counts rounded to 5",
+    )
 """
 
 from __future__ import annotations
@@ -44,8 +49,25 @@ SCANNERS = {
 }
 
 
+MAX_TEXT = 4000  # the portal's limit on a justification or a description of controls
+
+
 class ClientError(Error):
     """The portal refused a request, or the workspace cannot do what was asked."""
+
+
+class ExportNotSubmitted(ClientError):
+    """The export request was saved but not submitted: the portal's automatic checks need an
+    answer first. ``missing`` says what, ``url`` is the request's page where to finish it."""
+
+    def __init__(self, request_id: str, url: str, missing: list[dict[str, str]]) -> None:
+        self.request_id, self.url, self.missing = request_id, url, missing
+        todo = "\n".join(f"  - {m.get('zh', '')} / {m.get('en', '')}" for m in missing)
+        super().__init__(
+            f"导出申请 #{request_id} 已保存，但尚未提交审核 / export request #{request_id} is "
+            f"saved but not submitted for review:\n{todo}\n"
+            f"请在门户完成并提交 / finish and submit it in the portal: {url}"
+        )
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
@@ -180,6 +202,12 @@ def dp_query(query: dict[str, Any]) -> dict[str, Any]:
     return dict(_request("POST", "/dp", query))
 
 
+def dp_preview(query: dict[str, Any]) -> dict[str, Any]:
+    """The 95% accuracy of a DP query at its ε, or (with ``"ci95"``) the least ε that gives it;
+    from the declared bounds only: reads no data and spends nothing."""
+    return dict(_request("POST", "/dp/preview", query))
+
+
 def outbox() -> Path:
     """The directory whose files may be proposed for export (created if missing)."""
     path = Path.home() / "outbox"
@@ -187,18 +215,60 @@ def outbox() -> Path:
     return path
 
 
-def request_export(files: list[str], justification: str, controls: str = "") -> str:
-    """Ask for files of ``outbox()`` to be reviewed for export; returns the request id.
+def request_export(
+    files: list[str], justification: str = "", controls: str = "", *, submit: bool = True
+) -> str:
+    """Ask for files of ``outbox()`` to be exported, and submit the request for review.
 
-    ``controls`` says which disclosure controls were applied (suppression, rounding, ...).
+    ``justification`` says what the files are and why they are needed; ``controls`` which
+    disclosure controls were applied (suppression of small cells, rounding, ...). Both are
+    required, as on the portal's form: when one is missing nothing is sent and the error says
+    what to add. Returns the request's id once it is submitted. When an automatic check fails
+    (small cells, personal data, ...) the request is saved but not submitted:
+    ``ExportNotSubmitted`` says which checks and gives the address of the request's page, where
+    you answer them and submit. ``submit=False`` only saves the request.
     """
+    problems = []
     box = outbox().resolve()
+    if not files:
+        problems.append("请列出 outbox/ 中要导出的文件 / name the files of outbox/ to export")
     for name in files:
         path = (box / name).resolve()
         if box not in path.parents or not path.is_file():
-            raise ClientError(f"{name!r} is not a file in the outbox")
-    body: dict[str, Any] = {"files": files, "justification": justification}
-    if controls:
-        body["controls"] = controls
+            problems.append(f"{name!r} 不是 outbox/ 中的文件 / {name!r} is not a file in outbox/")
+    for field, text, zh, en in (
+        (
+            "justification",
+            justification,
+            "背景说明：文件是什么、为何需要",
+            "what the files are and why they are needed",
+        ),
+        (
+            "controls",
+            controls,
+            "已采取的披露控制措施（小单元格抑制、取整等）",
+            "the disclosure controls applied (suppression of small cells, rounding, ...)",
+        ),
+    ):
+        if not text.strip():
+            problems.append(f"请填写 {field}：{zh} / {field} is required: {en}")
+        elif len(text.strip()) > MAX_TEXT:
+            problems.append(
+                f"{field} 超过 {MAX_TEXT} 字 / {field} is longer than {MAX_TEXT} characters"
+            )
+    if problems:
+        raise ClientError(
+            "导出申请未发送 / the export request was not sent:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    body: dict[str, Any] = {
+        "files": files,
+        "justification": justification,
+        "controls": controls,
+        "submit": submit,
+    }
     answer = _request("POST", "/exports", body)
-    return str(answer["id"] if isinstance(answer, dict) and "id" in answer else answer)
+    request_id = str(answer["id"])
+    if submit and answer.get("status") != "submitted":
+        raise ExportNotSubmitted(request_id, str(answer.get("url", "")), answer.get("missing", []))
+    return request_id

@@ -34,7 +34,7 @@ class DPResult(BaseModel):
     ``error_scale`` is the standard deviation of the noise (approximate for mean and variance, which
     divide by a noisy count); ``ci95`` is the half-width of a 95% interval around the true value
     of the clipped, contribution-limited data, in value units or, for quantiles, in rows of
-    rank.
+    rank. The portal releases it rounded to what the noise allows (``accuracy.rounded``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -48,6 +48,8 @@ class DPResult(BaseModel):
     mechanism: str
     columns: list[str]
     query_hash: str
+    #: the step the released value was rounded to (``accuracy.rounded``); None: not rounded
+    resolution: float | None = None
 
     def answer_hash(self) -> str:
         """SHA-256 of the canonical JSON of the answer: what the audit log records."""

@@ -17,7 +17,8 @@ class GrantStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     REVOKED = "revoked"
-    EXPIRED = "expired"
+    EXPIRED = "expired"  # its term is over
+    ENDED = "ended"  # its holder ended it before its term
     DESTROYED = "destroyed"
 
 

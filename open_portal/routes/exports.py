@@ -26,6 +26,7 @@ from open_portal.params import GrantId, RowId, Word
 from open_portal.previews import BY_REFERENCE, MEDIA_TYPES, SANDBOX_HEADERS, render_preview
 from open_portal.service import destruction, exports
 from open_portal.service.context import Portal
+from open_portal.service.exports import readiness
 from open_portal.service.exports.lifecycle import shown_group
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
@@ -53,11 +54,13 @@ REQUEST_ACTIONS = (
 
 
 class WorkspaceExport(BaseModel):
-    """What the client inside a workspace sends: names of files in its outbox, and why."""
+    """What the client inside a workspace sends: names of files in its outbox, why, and whether
+    to submit the request at once (when nothing is missing)."""
 
     files: list[str] = Field(min_length=1, max_length=exports.MAX_FILES)
     justification: str = Field("", max_length=4000)
     controls: str = Field("", max_length=4000)
+    submit: bool = False
 
 
 # ---- views ---------------------------------------------------------------------------------
@@ -152,6 +155,7 @@ def export_page(
             for action in ("edit", "review", "decide", "download")
         }
         rights["held"] = exports.may_see_held(portal, session, item, user.name)
+        lacking = readiness.missing(item) if rights["edit"] else []
         shown = [(f.id, f.kind) for f in item.files if not f.withdrawn] if rights["held"] else []
     previews = {}
     for file_id, kind in shown:
@@ -168,7 +172,7 @@ def export_page(
         except NotFound:
             continue
         previews[file_id] = render_preview(file.kind, data, src)
-    return render(request, "export.html", r=view, rights=rights, previews=previews)
+    return render(request, "export.html", r=view, rights=rights, previews=previews, missing=lacking)
 
 
 @router.get("/exports/{request_id}/files/{file_id}")
@@ -364,9 +368,13 @@ def destroy_from_form(
 
 @router.post("/api/workspace/grants/{grant_id}/exports", status_code=201)
 def workspace_export(
-    portal: PortalDep, user: CreatorDep, grant_id: GrantId, body: WorkspaceExport
+    request: Request, portal: PortalDep, user: CreatorDep, grant_id: GrantId, body: WorkspaceExport
 ) -> dict[str, Any]:
-    """The workspace client's export request; the portal copies the files itself."""
+    """The workspace client's export request; the portal copies the files itself.
+
+    With ``submit``, a request that lacks nothing is submitted at once; otherwise the answer
+    lists what is ``missing`` and the ``url`` of its page, where the requester finishes it.
+    """
     created = exports.request_export(
         portal,
         actor=user.name,
@@ -378,7 +386,17 @@ def workspace_export(
     )
     with portal.sessions() as session:
         item = exports.get_request(portal, session, actor=user.name, request_id=created.id)
-        return request_view(portal, session, item, user.name)
+        lacking = readiness.missing(item)
+    if body.submit and not lacking:
+        exports.submit(portal, actor=user.name, request_id=created.id)
+    with portal.sessions() as session:
+        item = exports.get_request(portal, session, actor=user.name, request_id=created.id)
+        view = request_view(portal, session, item, user.name)
+    return {
+        **view,
+        "missing": [m.as_dict() for m in lacking],
+        "url": f"{portal.settings.public_origin}{request.app.state.prefix}/exports/{created.id}",
+    }
 
 
 @router.get("/api/exports")

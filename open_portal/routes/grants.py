@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from open_portal import ledger
+from open_portal import charts, i18n, ledger
 from open_portal.auth import Identity
 from open_portal.models import Dataset, Grant, Level
 from open_portal.params import GrantId, Word
@@ -44,6 +45,24 @@ def budget_of(portal: Any, grant: Grant) -> tuple[dict[str, str], list[tuple[str
         "spent": str(state.spent),
         "remaining": str(state.budget - state.spent),
     }, series
+
+
+def budget_chart(portal: Any, grant: Grant, zone: ZoneInfo) -> charts.BudgetChart | None:
+    """The budget chart of the grant page; None when the grant has no DP budget."""
+    try:
+        total = ledger.balance(portal.engine, grant.id).budget
+    except ledger.LedgerNotFound:
+        return None
+    if total <= 0:
+        return None
+    spent = [(c.created_at, c.spent_after) for c in ledger.charges(portal.engine, grant.id)]
+    return charts.budget_chart(
+        total,
+        spent,
+        start=grant.starts_at,
+        now=min(portal.clock(), grant.ends_at),
+        zone=zone,
+    )
 
 
 def grant_view(portal: Any, grant: Grant) -> dict[str, Any]:
@@ -94,6 +113,9 @@ def grant_page(
             "grant.html",
             grant=grant,
             view=view,
+            chart=budget_chart(
+                portal, grant, i18n.pick_zone(request.cookies.get(i18n.ZONE_COOKIE))
+            ),
             datasets={d.dataset_id: session.get(Dataset, d.dataset_id) for d in grant.datasets},
             can_use=user.name in grant.member_names and grant.is_usable(portal.clock()),
             level_access=ACCESS_OF_LEVEL,

@@ -45,6 +45,9 @@ METHOD = (
     "NIST SP 800-88 Rev. 1: cryptographic erase of the grant's keys (purge of every copy sealed "
     "under them) and removal of the workspace, release and holding-area files (clear)"
 )
+#: Destroyed by the portal's periodic task without an officer: the term is over, or the holder
+#: ended the grant. A revoked grant waits for two security officers (started and confirmed).
+AUTOMATIC = {GrantStatus.EXPIRED, GrantStatus.ENDED}
 STEPS = ("exports", "workspace", "release", "holding_area", "keys", "ledger")
 
 # Replaced in tests of a crash half way: called with the name of each step once it is recorded.
@@ -119,10 +122,11 @@ def _check_people(
     if automatic:
         if actor != SYSTEM or confirmed_by != SYSTEM:
             raise Forbidden("automatic destruction is the system's", zh="自动销毁只能由系统执行")
-        if grant.status != GrantStatus.EXPIRED or grant.ends_at > now:
+        if grant.status not in AUTOMATIC or grant.ends_at > now:
             raise InvalidTransition(
-                "only a grant whose term is over is destroyed without an officer",
-                zh="只有期限届满的授权可以自动销毁，其他情况须由安全审核员确认",
+                "only a grant whose term is over or that its holder ended is destroyed without "
+                "an officer",
+                zh="只有期限届满或由持有人结束的授权可以自动销毁，其他情况须由安全审核员确认",
             )
         return
     # separation of duties: the officer who confirms is not the one who started it
@@ -436,30 +440,31 @@ def _certificate(
 
 
 def destroy_expired(portal: Portal) -> list[str]:
-    """Destroy every grant whose term is over and that has no export under review.
+    """Destroy every grant whose term is over or that its holder ended, and that has no export
+    under review.
 
     For the portal's periodic task, after ``grants.expire_due``; returns the destroyed ids.
-    Grants revoked or ended early wait for an officer's confirmation.
+    Revoked grants wait for an officer's confirmation.
     """
     now = portal.clock()
     with portal.sessions() as session:
-        due = [
-            g.id
+        due = {
+            g.id: g.status
             for g in session.scalars(
-                select(Grant).where(Grant.status == GrantStatus.EXPIRED, Grant.ends_at <= now)
+                select(Grant).where(Grant.status.in_(AUTOMATIC), Grant.ends_at <= now)
             )
             if not exports.under_review(session, g.id)
-        ]
-    for grant_id in due:
+        }
+    for grant_id, status in due.items():
         destroy_grant(
             portal,
             actor=SYSTEM,
             grant_id=grant_id,
             confirmed_by=SYSTEM,
-            reason="term ended",
+            reason="term ended" if status == GrantStatus.EXPIRED else "ended by its holder",
             automatic=True,
         )
-    return due
+    return list(due)
 
 
 def destruction_of(

@@ -8,9 +8,13 @@ Order of a query, each step refusing with nothing spent until the reservation:
 4. ε is reserved on the grant's ledger, atomically (``open_portal.ledger.reserve``), and in the
    same transaction on the dataset's total and the caller's share of it, where the owner set them;
 5. the query runs on the raw data of the grant's version, read from the vault;
-6. the answer's hash is written on the charge and the ``dp.query`` event (ε, query and answer
-   hashes, budget spent and remaining) is appended to the audit log before the answer is returned.
+6. the answer is rounded to what its noise allows (``desensitize.dp.accuracy.rounded``), its
+   hash is written on the charge and the ``dp.query`` event (ε, query and answer hashes, budget
+   spent and remaining) is appended to the audit log before the answer is returned.
 Nothing is refunded after step 4: if step 5 fails the ε stays spent (``dp.query.failed``).
+
+``preview_accuracy`` answers "which ε gives ±X at 95%" (or "what does ε give") from the declared
+metadata alone: it reads no data, spends nothing and records nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from desensitize.dp import DPFrame, DPQuery, DPSchema, run_query
+from desensitize.dp import DPFrame, DPQuery, DPSchema, accuracy, run_query
 from open_portal import ledger
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import Dataset, DatasetVersion, Grant, GrantStatus, Level
@@ -78,7 +82,9 @@ def run_dp_query(
         )
         raise
     try:
-        result = run_query(_frame(portal, version, schema), schema, parsed)
+        result = accuracy.rounded(
+            run_query(_frame(portal, version, schema), schema, parsed), schema
+        )
     except Exception as exc:
         record(
             portal,
@@ -120,6 +126,31 @@ def run_dp_query(
         "answer_hash": answer_hash,
         "budget": _budget_view(charge.budget, charge.spent_after),
     }
+
+
+def preview_accuracy(
+    portal: Portal,
+    *,
+    actor: str,
+    grant_id: str,
+    dataset_id: str | None,
+    query: dict[str, Any],
+    ci95: float | None = None,
+    rows: int | None = None,
+) -> dict[str, Any]:
+    """The 95% accuracy of ``query`` at its ε, or the least ε giving ±``ci95``: from the dataset's
+    declared metadata only (no data is read, nothing is spent, nothing is recorded)."""
+    with portal.sessions() as session:
+        grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
+        check(actor, "use", grant_resource(session, grant, actor, portal.clock()))
+        dataset, _ = _dataset_of(session, grant, dataset_id)
+        schema = _schema_of(dataset)
+    answer = accuracy.preview(schema, query, ci95=ci95, rows=rows)
+    try:
+        remaining: str | None = str(ledger.balance(portal.engine, grant_id).remaining)
+    except ledger.LedgerNotFound:
+        remaining = None
+    return {"dataset": dataset.id, **answer.model_dump(mode="json"), "remaining": remaining}
 
 
 def budget_history(portal: Portal, *, actor: str, grant_id: str) -> dict[str, Any]:

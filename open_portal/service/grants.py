@@ -1,16 +1,20 @@
-"""Grants: created by approval; suspended, reinstated, revoked, ended and expired here."""
+"""Grants: created by approval; suspended, reinstated, revoked, ended and expired here.
+
+A grant ends at the end of its application's last day (``ends_on``, in the portal's time zone):
+the application and the grant show the same last day. A grant its holder ends early is
+``ended`` at once (its term ends now) and is destroyed automatically like an expired one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from open_portal import ledger
+from open_portal import dates, ledger
 from open_portal.exceptions import InvalidTransition, NotFound
 from open_portal.models import (
     Application,
@@ -63,8 +67,8 @@ def create_grant(
     portal: Portal, session: Session, *, application: Application, actor: str
 ) -> Grant:
     """Turn an approved application into a grant (called by the approval itself)."""
-    start = max(portal.clock(), datetime.combine(application.starts_on, time.min, tzinfo=UTC))
-    end = datetime.combine(application.ends_on, time.min, tzinfo=UTC) + timedelta(days=1)
+    first, end = dates.term(application.starts_on, application.ends_on, portal.settings.time_zone)
+    start = max(portal.clock(), first)
     epsilon = granted_epsilon(application)
     grant = Grant(
         id=grant_id_for(application),
@@ -171,6 +175,8 @@ def change_status(
         check(actor, action, grant_resource(session, grant, actor, portal.clock()))
         transition(portal, grant, action, actor=actor, reason=reason)
         grant.status_reason = reason
+        if grant.status == G.ENDED:
+            grant.ends_at = min(grant.ends_at, portal.clock())
         if grant.status != G.ACTIVE:
             workspace_credentials.revoke_in(session, grant.id)
         notify(
@@ -180,7 +186,7 @@ def change_status(
             en=f"Grant {grant.id} is now {grant.status.value}",
             link=f"grants/{grant.id}",
         )
-    if grant.status in (G.REVOKED, G.EXPIRED):
+    if grant.status in (G.REVOKED, G.EXPIRED, G.ENDED):
         ledger.close_ledger(portal.engine, grant.id, now=portal.clock())
     if grant.status != G.ACTIVE:
         for hook in on_grant_stopped:

@@ -72,11 +72,12 @@ GRANT: dict[tuple[GrantStatus | None, str], Move] = {
     (G.SUSPENDED, "reinstate"): Move(G.ACTIVE, "grant.reinstate"),
     (G.ACTIVE, "revoke"): Move(G.REVOKED, "grant.revoke"),
     (G.SUSPENDED, "revoke"): Move(G.REVOKED, "grant.revoke"),
-    (G.ACTIVE, "end"): Move(G.EXPIRED, "grant.end"),  # by its holder, before its term is over
+    (G.ACTIVE, "end"): Move(G.ENDED, "grant.end"),  # by its holder, before its term is over
     (G.ACTIVE, "expire"): Move(G.EXPIRED, "grant.expired"),
     (G.SUSPENDED, "expire"): Move(G.EXPIRED, "grant.expired"),
     # the event is the destruction certificate
     (G.EXPIRED, "destroy"): Move(G.DESTROYED, GRANT_DESTROYED),
+    (G.ENDED, "destroy"): Move(G.DESTROYED, GRANT_DESTROYED),
     (G.REVOKED, "destroy"): Move(G.DESTROYED, GRANT_DESTROYED),
 }
 

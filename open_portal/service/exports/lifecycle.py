@@ -30,7 +30,7 @@ from open_portal.models import (
 from open_portal.service.access import check
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
-from open_portal.service.exports import holding, intake
+from open_portal.service.exports import holding, intake, readiness
 from open_portal.service.exports.access import can, export_resource, request_resource
 from open_portal.service.exports.fields import bounded, group_name
 from open_portal.service.exports.outbox import clean_name
@@ -252,20 +252,11 @@ def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
         check(actor, "edit", request_resource(portal, session, request, actor))
         move_of(request, "submit")
         files = active_files(request)
-        if not files:
-            raise InvalidInput("the request has no files", zh="导出申请中没有文件")
-        for name in sorted({f.group for f in files}):
-            group = request.groups.get(name, {})
-            if not (group.get("context") and group.get("controls")):
-                raise InvalidInput(
-                    f"describe the context and the disclosure controls of file group {name!r}",
-                    zh=f"请填写文件组「{name}」的背景说明和已采取的披露控制措施",
-                )
-        unanswered = [f.name for f in files if f.failing_checks and not f.response]
-        if unanswered:
+        lacking = readiness.missing(request)
+        if lacking:
             raise InvalidInput(
-                f"answer the failing checks of {unanswered[0]} before submitting",
-                zh=f"提交前请回应 {unanswered[0]} 未通过的自动检查",
+                "before submitting: " + "; ".join(m.en for m in lacking),
+                zh="提交前请完成：" + "；".join(m.zh for m in lacking),
             )
         request.submitted_at = portal.clock()
         transition(

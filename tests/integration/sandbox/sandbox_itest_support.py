@@ -107,7 +107,7 @@ class StandInPortal:
                 if method == "POST" and rest == "dp":
                     return self._answer(200, {"value": 42.0, "epsilon": body.get("epsilon")})
                 if method == "POST" and rest == "exports":
-                    return self._answer(201, {"id": "EXP-1"})
+                    return self._answer(201, {"id": "EXP-1", "status": "submitted"})
                 return self._answer(404, {"detail": "no route"})
 
             def do_GET(self) -> None:

@@ -112,9 +112,9 @@ def test_export_request_names_only_outbox_files(ws: SandboxEnv) -> None:
         import json
         from sandbox import client
         (client.outbox() / "table.csv").write_text("district,births\\nA,10\\n")
-        request = client.request_export(["table.csv"], justification="figure 2")
+        request = client.request_export(["table.csv"], justification="figure 2", controls="none")
         try:
-            client.request_export(["../.bashrc"], justification="x")
+            client.request_export(["../.bashrc"], justification="x", controls="y")
             outside = "sent"
         except client.ClientError as e:
             outside = "refused"
@@ -123,7 +123,12 @@ def test_export_request_names_only_outbox_files(ws: SandboxEnv) -> None:
     )
     assert got == {"request": "EXP-1", "outside": "refused"}
     body = [r for r in ws.portal.requests if r["path"].endswith("/exports")][-1]["body"]
-    assert body == {"files": ["table.csv"], "justification": "figure 2"}
+    assert body == {
+        "files": ["table.csv"],
+        "justification": "figure 2",
+        "controls": "none",
+        "submit": True,
+    }
 
 
 def test_host_secrets_are_not_there(ws: SandboxEnv) -> None:

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from hub_users import PREFIX, app_for, auth_header
 
 from desensitize.dp import QueryError
+from desensitize.dp.accuracy import resolution
 from desensitize.dp.mechanisms import geometric_half_width
 from open_portal import ledger
 from open_portal.exceptions import InvalidTransition, NotFound
@@ -31,7 +32,7 @@ from open_portal.models import (
 )
 from open_portal.routes import dp as dp_routes
 from open_portal.routes.applications import application_view
-from open_portal.service import applications, catalog, dp, grants
+from open_portal.service import applications, catalog, dp, grants, workspace_credentials
 from open_portal.service.context import Portal
 from open_portal.service.usage import grant_usage
 from open_portal.web import Guard
@@ -127,6 +128,86 @@ def test_an_answer_is_charged_and_on_the_record(portal: Portal) -> None:
     assert history["budget"]["remaining"] == "0.5"
 
 
+def test_answers_are_released_rounded_to_their_noise(portal: Portal) -> None:
+    seal_payments(portal)
+    grant_id = l3_grant(portal)
+    answer = dp.run_dp_query(
+        portal,
+        actor="operator",
+        grant_id=grant_id,
+        query={"kind": "group_sum", "column": "payment", "group_by": ["district"], "epsilon": "1"},
+    )
+    result = answer["result"]
+    step = resolution(result["ci95"])
+    assert result["resolution"] == step and step is not None and step >= 100
+    for row in result["value"]:
+        assert row["value"] == round(row["value"] / step) * step
+        assert repr(row["value"]).endswith("00.0")  # no 672000.0000006985
+    [event] = events(portal, "dp.query")
+    assert event.details["answer_hash"] == answer["answer_hash"]
+
+
+def test_an_accuracy_preview_spends_and_records_nothing(portal: Portal) -> None:
+    grant_id = l3_grant(portal)
+    before = len(list(portal.audit.entries()))
+    shown = dp.preview_accuracy(
+        portal,
+        actor="operator",
+        grant_id=grant_id,
+        dataset_id="payments",
+        query={"kind": "sum", "column": "payment"},
+        ci95=50_000.0,
+    )
+    assert shown["reachable"] and shown["ci95"] <= 50_000
+    assert Decimal(shown["epsilon"]) <= Decimal("1")
+    assert shown["remaining"] == "2"
+    at = dp.preview_accuracy(
+        portal,
+        actor="operator",
+        grant_id=grant_id,
+        dataset_id=None,
+        query={"kind": "count", "epsilon": "0.5"},
+    )
+    assert at["ci95"] == geometric_half_width(0.5, 2)
+    assert ledger.charges(portal.engine, grant_id) == []
+    assert len(list(portal.audit.entries())) == before
+    with pytest.raises(NotFound):
+        dp.preview_accuracy(
+            portal, actor="someone", grant_id=grant_id, dataset_id=None, query={"kind": "count"}
+        )
+
+
+def test_the_accuracy_form_and_api(portal: Portal) -> None:
+    grant_id = l3_grant(portal)
+    client = TestClient(app_for(portal, ["operator", "someone"]), follow_redirects=False)
+    page = client.get(
+        f"{PREFIX}/grants/{grant_id}/accuracy",
+        params={"dataset": "payments", "kind": "count", "epsilon": "0.5", "lang": "en"},
+        headers=auth_header("operator"),
+    )
+    assert page.status_code == 200
+    assert 'id="accuracy-result"' in page.text and "±<strong" in page.text
+    wrong = client.get(
+        f"{PREFIX}/grants/{grant_id}/accuracy",
+        params={"dataset": "payments", "kind": "sum", "column": "district", "epsilon": "0.5"},
+        headers=auth_header("operator"),
+    )
+    assert wrong.status_code == 200  # the problem is shown on the form, which keeps the input
+    assert 'id="accuracy-error"' in wrong.text and "声明上下界" in wrong.text
+    assert 'value="0.5"' in wrong.text
+    outsider = client.get(f"{PREFIX}/grants/{grant_id}/accuracy", headers=auth_header("someone"))
+    assert outsider.status_code == 404
+    token = workspace_credentials.issue(portal, grant_id=grant_id, user="operator")
+    api = client.post(
+        f"{PREFIX}/api/workspace/grants/{grant_id}/dp/preview",
+        json={"dataset": "payments", "kind": "mean", "column": "payment", "ci95": 100, "rows": 900},
+        headers={"Authorization": f"workspace {token}"},
+    )
+    assert api.status_code == 200, api.text
+    assert api.json()["rows"] == 900 and api.json()["reachable"] and api.json()["ci95"] <= 100
+    assert ledger.charges(portal.engine, grant_id) == []
+
+
 def _grant(portal: Portal, grant_id: str) -> Any:
     from open_portal.models import Grant
 
@@ -214,6 +295,8 @@ def test_dp_routes_are_guarded() -> None:
         "/api/workspace/grants/{grant_id}/dp",
         "/api/grants/{grant_id}/budget",
         "/api/workspace/grants/{grant_id}/budget",
+        "/api/workspace/grants/{grant_id}/dp/preview",
+        "/grants/{grant_id}/accuracy",
     }
     for route in routes:
         guards = [d.call for d in route.dependant.dependencies if isinstance(d.call, Guard)]

@@ -116,7 +116,7 @@ def test_destroy_after_the_holder_ends_the_grant(portal: Portal, tmp_path: Path)
     cert = event.to_dict()["details"]
     assert cert["confirmed_by"] == "officer" and cert["triggered_by"] == "researcher"
     assert cert["datasets"] == [{"dataset": "tickets", "version": 1, "raw_sha256": "0" * 64}]
-    assert cert["status_before"] == "expired"
+    assert cert["status_before"] == "ended"
     workspace = cert["destroyed"]["workspace"]
     assert {f["path"] for f in workspace["files"]} == {
         "outbox/people.csv",
@@ -294,7 +294,7 @@ def test_resumes_after_a_crash_half_way(portal: Portal, tmp_path: Path, crash_af
         assert record is not None
         done = list(record.steps)
     assert done == list(destruction.STEPS[: destruction.STEPS.index(crash_after) + 1])
-    assert grant_row(portal, grant_id).status == GrantStatus.EXPIRED
+    assert grant_row(portal, grant_id).status == GrantStatus.ENDED
     bundle = destruction.destroy_grant(
         portal, actor="researcher", grant_id=grant_id, confirmed_by="officer"
     )
@@ -339,13 +339,17 @@ def test_destroy_expired(portal: Portal, tmp_path: Path) -> None:
     furnish(portal, tmp_path, waiting)
     exports.submit(portal, actor="researcher", request_id=1)
     grants.change_status(portal, actor="researcher", grant_id=ended_early, action="end")
+    # a grant its holder ended is destroyed at once, without an officer, as the docs say
+    assert destruction.destroy_expired(portal) == [ended_early]
+    assert grant_row(portal, ended_early).status == GrantStatus.DESTROYED
+    bundle = destruction.certificate(portal, actor="researcher", grant_id=ended_early)
+    cert = verify_evidence(bundle, portal.audit.vkey()).to_dict()["details"]
+    assert (cert["triggered_by"], cert["reason"]) == ("system", "ended by its holder")
     start = portal.clock()
     portal.clock = lambda: start + timedelta(days=365)
     grants.expire_due(portal)
-    ended_early_row = grant_row(portal, ended_early)
-    assert ended_early_row.ends_at < portal.clock()  # its term is over too by now
     destroyed = destruction.destroy_expired(portal)
-    assert sorted(destroyed) == sorted([done, ended_early])
+    assert destroyed == [done]
     assert grant_row(portal, waiting).status == GrantStatus.EXPIRED
     bundle = destruction.certificate(portal, actor="officer", grant_id=done)
     cert = verify_evidence(bundle, portal.audit.vkey()).to_dict()["details"]

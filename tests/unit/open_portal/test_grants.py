@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from factories import add_dataset, join_team, portal_at, submitted_application
 
-from open_portal import ledger
+from open_portal import dates, ledger
 from open_portal.exceptions import InvalidTransition
-from open_portal.models import Decision, Grant, GrantStatus, Level
+from open_portal.models import Application, Decision, Grant, GrantStatus, Level
 from open_portal.service import applications, grants
 from open_portal.service.context import Portal
 from policies import AccessDenied
@@ -101,8 +101,31 @@ def test_only_the_holder_ends_a_grant(portal: Portal) -> None:
     grant_id = grant_for(portal)
     with pytest.raises(AccessDenied):
         grants.change_status(portal, actor="operator", grant_id=grant_id, action="end")
+    now = portal.clock()
+    portal.clock = lambda: now
     grants.change_status(portal, actor="researcher", grant_id=grant_id, action="end")
-    assert state(portal, grant_id) == G.EXPIRED
+    assert state(portal, grant_id) == G.ENDED  # ended by its holder, not expired
+    with portal.sessions() as session:
+        grant = session.get(Grant, grant_id)
+        assert grant is not None and grant.ends_at == now  # its term ends now
+    with pytest.raises(InvalidTransition):
+        grants.change_status(portal, actor="researcher", grant_id=grant_id, action="end")
+
+
+@pytest.mark.parametrize("time_zone", ["Asia/Shanghai", "UTC", "America/New_York"])
+def test_the_grant_ends_on_the_applications_last_day(portal: Portal, time_zone: str) -> None:
+    """The application's end date and the grant's last day are the same day, where users are."""
+    portal.settings = portal.settings.model_copy(update={"time_zone": time_zone})
+    app_id = submitted_application(portal, ["tickets"])
+    applications.review(portal, actor="owner", application_id=app_id, decision=Decision.APPROVE)
+    with portal.sessions() as session:
+        grant = session.get(Grant, f"g{app_id:04d}")
+        application = session.get(Application, app_id)
+        assert grant is not None and application is not None
+        ends_on = application.ends_on
+        assert dates.last_day(grant.ends_at, time_zone) == ends_on
+        local_end = grant.ends_at.astimezone(dates.zone(time_zone))
+        assert (local_end.date(), local_end.time()) == (ends_on + dt.timedelta(days=1), dt.time())
 
 
 def test_expiry(portal: Portal) -> None:

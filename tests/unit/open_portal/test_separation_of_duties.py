@@ -152,7 +152,7 @@ def test_the_officer_who_starts_a_destruction_cannot_confirm_it(portal: Portal) 
         destruction.destroy_grant(
             portal, actor="officer", grant_id=grant_id, confirmed_by="officer"
         )
-    assert _grant_status(portal, grant_id) == GrantStatus.EXPIRED
+    assert _grant_status(portal, grant_id) == GrantStatus.ENDED
     destruction.request_or_confirm(portal, actor="officer2", grant_id=grant_id)
     assert _grant_status(portal, grant_id) == GrantStatus.DESTROYED
     with portal.sessions() as session:
@@ -168,7 +168,7 @@ def test_a_holder_asks_and_an_officer_confirms(portal: Portal) -> None:
     with pytest.raises(AccessDenied):  # a stranger cannot even ask
         destruction.request_or_confirm(portal, actor="owner", grant_id=grant_id)
     destruction.request_or_confirm(portal, actor="researcher", grant_id=grant_id)
-    assert _grant_status(portal, grant_id) == GrantStatus.EXPIRED
+    assert _grant_status(portal, grant_id) == GrantStatus.ENDED
     with pytest.raises((AccessDenied, Forbidden)):  # nor can the holder confirm their own
         destruction.request_or_confirm(portal, actor="researcher", grant_id=grant_id)
     destruction.request_or_confirm(portal, actor="officer", grant_id=grant_id)

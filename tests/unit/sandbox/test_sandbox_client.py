@@ -63,7 +63,7 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dic
             if self.path.endswith("/dp"):
                 self._send(200, {"value": 7.5})
             else:
-                self._send(201, {"id": "EXP-9"})
+                self._send(201, {"id": "EXP-9", "status": "submitted"})
 
     sock = tmp_path / "portal.sock"
     server = UnixHTTPServer(str(sock), Handler)
@@ -113,11 +113,16 @@ def test_a_dataset_granted_at_l3_has_no_record_level_load(portal: list[dict[str,
 
 def test_export_requests_name_outbox_files_only(portal: list[dict[str, Any]]) -> None:
     (client.outbox() / "t.csv").write_text("a\n1\n")
-    assert client.request_export(["t.csv"], justification="fig 1") == "EXP-9"
-    assert portal[-1]["body"] == {"files": ["t.csv"], "justification": "fig 1"}
+    assert client.request_export(["t.csv"], justification="fig 1", controls="none") == "EXP-9"
+    assert portal[-1]["body"] == {
+        "files": ["t.csv"],
+        "justification": "fig 1",
+        "controls": "none",
+        "submit": True,
+    }
     for bad in ("../t.csv", "missing.csv", "/etc/passwd"):
         with pytest.raises(client.ClientError):
-            client.request_export([bad], justification="x")
+            client.request_export([bad], justification="x", controls="y")
 
 
 def test_refusal_is_a_client_error(
