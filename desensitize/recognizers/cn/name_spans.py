@@ -219,6 +219,17 @@ OPEN_NAME = regex.compile(
 )
 
 
+OPENING_STOPS = tuple(w for w in WORD_STOPS if w != "的")
+
+
+def _opens_a_sentence(text: str, start: int, end: int) -> bool:
+    """A name opening a sentence is told apart from a noun (牛奶已过期) by its length: a compound
+    surname, or a surname and two characters, and a word after it (濮阳振佑于, 揭远振称), not
+    the possessive 的 nor a comma."""
+    long_enough = end - start == 3 or text[start : start + 2] in DOUBLES
+    return long_enough and text.startswith(OPENING_STOPS, end)
+
+
 def after_person_word(text: str) -> list[Span]:
     """A name after a word for a person (报案人揭敏在…) or opening a sentence (濮阳振佑于昨日…),
     told by a word that follows a name: a surname of the 百家姓 that is no function word."""
@@ -230,8 +241,8 @@ def after_person_word(text: str) -> list[Span]:
         m = OPEN_NAME.match(text, at)
         if m is None or (out and at < out[-1][1]):
             continue
-        if opening and not text.startswith(WORD_STOPS, m.end()):
-            continue  # at a sentence's start, only before a word (揭敏称), not a comma
+        if opening and not _opens_a_sentence(text, m.start(), m.end()):
+            continue
         if _name_like(m.group()):
             out.append(m.span())
     return out
