@@ -35,6 +35,7 @@ def apply_grant(spawner: Any, grant: WorkspaceGrant, portal_url: str) -> None:
         "PDS_GRANT_ENDS_AT": grant.ends_at.isoformat(),
         "PDS_PORTAL_URL": portal_url,
     }
+    spawner.args = [*spawner.args, *(a for a in members.SERVER_ARGS if a not in spawner.args)]
     if grant.level != "L3" and grant.release_dir is not None:
         claim = RELEASE_CLAIM_TEMPLATE.format(grant_id=grant.grant_id)
         spawner.volumes = _added(

@@ -51,6 +51,10 @@ UNSET_ENV = (
 )
 
 
+# how every workspace server serves files: viewing in the lab, no raw downloads (sandbox.labguard)
+SERVER_ARGS = ("--ServerApp.contents_manager_class=sandbox.labguard.GuardedContentsManager",)
+
+
 def member_environment(home: str) -> dict[str, str]:
     """Where a member's server, kernels and shells read configuration and code at start: all in
     the member's own ``home``; the working directory (often a shared folder) is never on

@@ -370,6 +370,7 @@ class SandboxSpawner(LocalProcessSpawner):
                 f"{self.workspace_env}/bin/jupyterhub-singleuser",
                 f"--ServerApp.sock={bwrap.SERVER_SOCKET}",
                 f"--ServerApp.root_dir={bwrap.HOME}",
+                *members.SERVER_ARGS,
                 *self.singleuser_args,
                 *self.get_args(),
             ]

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 env_dir=${PDS_WORKSPACE_ENV:-/opt/pds/workspace-env}
 python=${PDS_WORKSPACE_PYTHON:-/usr/bin/python3}
-client_files=(sandbox/__init__.py sandbox/exceptions.py sandbox/client.py sandbox/dp.py)
+client_files=(sandbox/__init__.py sandbox/exceptions.py sandbox/client.py sandbox/dp.py sandbox/labguard.py)
 stamp=$(cat sandbox/workspace-requirements.txt "${client_files[@]}" | sha256sum | cut -c1-64)
 if [ -f "$env_dir/.pds-stamp" ] && [ "$(cat "$env_dir/.pds-stamp")" = "$stamp" ]; then
     exit 0
@@ -25,6 +25,6 @@ rm -rf "$site/sandbox"
 mkdir -p "$site/sandbox"
 cp "${client_files[@]}" "$site/sandbox/"
 "$env_dir/bin/python" -m compileall -q "$site/sandbox" >/dev/null
-"$env_dir/bin/python" -c "import polars, sandbox.client, sandbox.dp" >/dev/null
+"$env_dir/bin/python" -c "import polars, sandbox.client, sandbox.dp, sandbox.labguard" >/dev/null
 chmod -R a+rX,go-w "$env_dir"
 echo "$stamp" > "$env_dir/.pds-stamp"

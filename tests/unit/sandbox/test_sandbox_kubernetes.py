@@ -133,6 +133,8 @@ async def test_l2_pod_mounts_the_release_read_only_and_drops_privileges(
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR", "PYTHONUSERBASE"):
         assert env[name].startswith("/home/workspace/."), name
     assert not {"JUPYTER_PATH", "PYTHONPATH", "PYTHONSTARTUP"} & set(env)
+    # the lab serves files for viewing only (sandbox.labguard), as on the host
+    assert "--ServerApp.contents_manager_class=sandbox.labguard.GuardedContentsManager" in c["args"]
     assert pod["metadata"]["labels"]["component"] == "singleuser-server"
 
 
