@@ -158,6 +158,18 @@ def _context(w: _Writer, rng: random.Random) -> None:
     w("。")
 
 
+def _reported(w: _Writer, rng: random.Random) -> None:
+    """据X反映 / 由X负责 / 经X同意: a name between a preposition and a verb."""
+    before, after = rng.choice(
+        (("据", "反映，"), ("由", "负责"), ("经", "同意，"), ("被", "打伤，"))
+    )
+    w(before)
+    _name(w, rng)
+    w(after)
+    _negative(w, rng, STREETS, "STREET")
+    w(rng.choice(("的路灯已修复。", "一带加强巡查。")))
+
+
 def _english(w: _Writer, rng: random.Random) -> None:
     w(rng.choice(("外籍人员", "客户", "留学生", "", "外方代表")))
     w(rng.choice(("", " ")))
@@ -188,6 +200,7 @@ SHAPES: tuple[Callable[[_Writer, random.Random], None], ...] = (
     _opening,
     _titled,
     _context,
+    _reported,
     _english,
     _no_names,
 )

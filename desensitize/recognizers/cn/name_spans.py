@@ -189,7 +189,21 @@ TITLED_ANY = regex.compile(
 
 
 TITLE_WORD = re.compile("|".join(TITLES))
-PERSON_WORDS = frozenset((*NAME_TRIGGERS, *TITLES))
+# Words for a person that begin with a surname character (车主, 房主) and are no names.
+ROLE_WORDS = (
+    "车主",
+    "店主",
+    "房主",
+    "船主",
+    "雇主",
+    "货主",
+    "失主",
+    "事主",
+    "师生",
+    "双方",
+    "公民",
+)
+PERSON_WORDS = frozenset((*NAME_TRIGGERS, *TITLES, *ROLE_WORDS))
 
 
 def _name_like(name: str) -> bool:
@@ -212,8 +226,9 @@ FUNCTION_SURNAMES = "于和向时从经将能通相后空那乐计干全元双�
 OPEN_SURNAME = f"(?:{_alternatives(DOUBLES)}|[{''.join(c for c in ALL_SINGLE_SURNAMES if c not in FUNCTION_SURNAMES)}])"
 WORD_STOPS = tuple(w for w in STOPS if _is_han(w, 0) and w not in TITLES)
 # Where such a name may start: after a word for a person that ends in 人/员/者 (报案人, 调解员,
-# 患者), with a colon or a space between or not, or at the start of a sentence.
-PERSON_WORD_END = re.compile(r"[人员者][：: ]?|[。！？；\n]")
+# 患者), with a colon or a space between or not; after 据, 由, 经 or 被 (据X反映, 由X负责); or
+# at the start of a sentence.
+PERSON_WORD_END = re.compile(r"[人员者][：: ]?|[据由经被]|[。！？；\n]")
 OPEN_NAME = regex.compile(
     rf"{OPEN_SURNAME}\p{{Han}}{{1,2}}?(?={_alternatives(WORD_STOPS)}|[，。；：、！？\s]|$)"
 )

@@ -88,6 +88,8 @@ def test_names_before_a_title(text: str, names: list[str]) -> None:
         ("牛奶已过期。杨梅在冷库。", []),  # nouns opening a sentence
         ("钟表的玻璃碎了。", []),
         ("蒯远振称其被骗。", ["蒯远振"]),
+        ("据闻人一振反映，路灯坏了。由蒯敏负责。", ["闻人一振", "蒯敏"]),
+        ("由于天气原因，由车主负责，据了解，经过调查，由居委会负责。", []),
     ],
 )
 def test_names_after_a_word_for_a_person_or_opening_a_sentence(text: str, names: list[str]) -> None:
