@@ -1,18 +1,20 @@
-"""Applications: the form, my applications, one application with its decisions, the review queue."""
+"""Applications: the form, my applications, one application with its decisions, the review queue.
+
+One endpoint per action, for forms (``/applications/{id}/<action>``, answered by a redirect to the
+application) and for the API (``/api/applications/{id}/<action>``, answered by the application).
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from open_portal.auth import Identity
-from open_portal.models import ApplicantKind, Application, Dataset, Decision, Level
-from open_portal.params import RowId, Word
+from open_portal.models import ApplicantKind, Decision, Level
+from open_portal.params import RowId
 from open_portal.schemas import (
     LINE_MAX,
     LIST_MAX,
@@ -23,48 +25,31 @@ from open_portal.schemas import (
     Name,
 )
 from open_portal.service import applications as service
-from open_portal.service import exports, queues
-from open_portal.service.access import allowed, dataset_resource
-from open_portal.service.grants import granted_epsilon
-from open_portal.web import CsrfDep, Guard, PortalDep, render
+from open_portal.service.context import Portal
+from open_portal.views import applications as views
+from open_portal.views.applications import ApplicationOut
+from open_portal.web import CsrfDep, Guard, PortalDep
 
 router = APIRouter()
 # Whether the caller is the applicant, an owner of a dataset or an officer is decided per application.
 MemberDep = Annotated[Identity, Depends(Guard("read", "application", per_resource=True))]
 CreatorDep = Annotated[Identity, Depends(Guard("create", "application", per_resource=True))]
 ReviewerDep = Annotated[Identity, Depends(Guard("review", "application", per_resource=True))]
+CommentField = Annotated[str, Form(max_length=TEXT_MAX)]
 
 
-def application_view(app: Application, session: Session | None = None) -> dict[str, Any]:
-    return {
-        "id": app.id,
-        "applicant": app.applicant,
-        "kind": app.kind.value,
-        "organisation": app.organisation,
-        "organisation_uscc": app.organisation_uscc,
-        "datasets": app.dataset_ids,
-        "levels": {d.dataset_id: d.level.value for d in app.datasets},
-        "purpose": app.purpose,
-        "level": app.level.value,
-        "starts_on": app.starts_on.isoformat(),
-        "ends_on": app.ends_on.isoformat(),
-        "status": app.status.value,
-        "team_members": list(app.team_members),
-        "epsilon_requested": app.epsilon_requested,
-        "epsilon_granted": str(granted_epsilon(app)),
-        "dataset_budgets": service.budgets_for_review(session, app) if session is not None else {},
-        "decisions": [
-            {
-                "reviewer": d.reviewer,
-                "role": d.role.value,
-                "dataset": d.dataset_id,
-                "decision": d.decision.value,
-                "comment": d.comment,
-                "round": d.round,
-            }
-            for d in app.decisions
-        ],
-    }
+def _to_page(request: Request, application_id: int) -> RedirectResponse:
+    return RedirectResponse(
+        f"{request.app.state.prefix}/applications/{application_id}", status_code=303
+    )
+
+
+def _review(
+    portal: Portal, user: Identity, application_id: int, decision: Decision, comment: str
+) -> None:
+    service.review(
+        portal, actor=user.name, application_id=application_id, decision=decision, comment=comment
+    )
 
 
 # ---- pages -------------------------------------------------------------------------------
@@ -72,9 +57,7 @@ def application_view(app: Application, session: Session | None = None) -> dict[s
 
 @router.get("/applications", response_class=HTMLResponse)
 def my_applications(request: Request, portal: PortalDep, user: MemberDep) -> HTMLResponse:
-    with portal.sessions() as session:
-        items = service.list_applications(portal, session, actor=user.name)
-        return render(request, "applications.html", items=items)
+    return views.list_page(request, portal, actor=user.name)
 
 
 @router.get("/applications/new", response_class=HTMLResponse)
@@ -84,24 +67,7 @@ def new_application(
     user: CreatorDep,
     dataset: Annotated[str, Query(max_length=NAME_MAX)] = "",
 ) -> HTMLResponse:
-    with portal.sessions() as session:
-        datasets = [
-            d
-            for d in session.scalars(select(Dataset).order_by(Dataset.id))
-            if d.level in (Level.L2, Level.L3)
-            and allowed(user.name, "read", dataset_resource(d, user.name))
-        ]
-        roles = portal.policy.all_roles(user.name)
-        return render(
-            request,
-            "application_form.html",
-            datasets=datasets,
-            chosen={dataset},
-            kind="organisation" if "operator" in roles and "researcher" not in roles else "person",
-            today=date.today(),
-            later=date.today() + timedelta(days=90),
-            level_access=service.ACCESS_OF_LEVEL,
-        )
+    return views.form_page(request, portal, actor=user.name, dataset=dataset)
 
 
 @router.post("/applications", dependencies=[CsrfDep])
@@ -123,8 +89,9 @@ def create_from_form(
     organisation_uscc: Annotated[str, Form(max_length=32)] = "",
     agreement_accepted: Annotated[bool, Form()] = False,
     commitment_accepted: Annotated[bool, Form()] = False,
-    action: Annotated[str, Form(max_length=NAME_MAX)] = "draft",
+    submit: bool = False,
 ) -> RedirectResponse:
+    """Save the form as a draft, and send it for review with ``?submit=true``."""
     data = ApplicationInput(
         kind=kind,
         dataset_ids=dataset_ids,
@@ -142,136 +109,130 @@ def create_from_form(
         commitment_accepted=commitment_accepted,
     )
     application = service.create_application(portal, actor=user.name, data=data)
-    if action == "submit":
+    if submit:
         service.submit(portal, actor=user.name, application_id=application.id)
-    return RedirectResponse(
-        f"{request.app.state.prefix}/applications/{application.id}", status_code=303
-    )
+    return _to_page(request, application.id)
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 def application_page(
     request: Request, portal: PortalDep, user: MemberDep, application_id: RowId
 ) -> HTMLResponse:
-    with portal.sessions() as session:
-        app = service.get_application(
-            portal, session, actor=user.name, application_id=application_id
-        )
-        return render(
-            request,
-            "application.html",
-            app=app,
-            pending=service.pending_approvals(session, app),
-            my_roles=service.reviewer_roles(portal, session, app, user.name)
-            if app.status.value == "submitted"
-            else [],
-            asked=service.dataset_reviews(session, app),
-            level_access=service.ACCESS_OF_LEVEL,
-            budgets=service.budgets_for_review(session, app),
-            epsilon_granted=granted_epsilon(app),
-        )
+    return views.application_page(request, portal, actor=user.name, application_id=application_id)
 
 
-@router.post("/applications/{application_id}/{action}", dependencies=[CsrfDep])
-def act_from_form(
+@router.post("/applications/{application_id}/submit", dependencies=[CsrfDep])
+def submit_from_form(
+    request: Request, portal: PortalDep, user: MemberDep, application_id: RowId
+) -> RedirectResponse:
+    service.submit(portal, actor=user.name, application_id=application_id)
+    return _to_page(request, application_id)
+
+
+@router.post("/applications/{application_id}/withdraw", dependencies=[CsrfDep])
+def withdraw_from_form(
+    request: Request, portal: PortalDep, user: MemberDep, application_id: RowId
+) -> RedirectResponse:
+    service.withdraw(portal, actor=user.name, application_id=application_id)
+    return _to_page(request, application_id)
+
+
+@router.post("/applications/{application_id}/approve", dependencies=[CsrfDep])
+def approve_from_form(
     request: Request,
     portal: PortalDep,
     user: MemberDep,
     application_id: RowId,
-    action: Word,
-    comment: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+    comment: CommentField = "",
 ) -> RedirectResponse:
-    _act(portal, user, application_id, action, comment)
-    return RedirectResponse(
-        f"{request.app.state.prefix}/applications/{application_id}", status_code=303
-    )
+    _review(portal, user, application_id, Decision.APPROVE, comment)
+    return _to_page(request, application_id)
+
+
+@router.post("/applications/{application_id}/return", dependencies=[CsrfDep])
+def return_from_form(
+    request: Request,
+    portal: PortalDep,
+    user: MemberDep,
+    application_id: RowId,
+    comment: CommentField = "",
+) -> RedirectResponse:
+    _review(portal, user, application_id, Decision.RETURN, comment)
+    return _to_page(request, application_id)
+
+
+@router.post("/applications/{application_id}/reject", dependencies=[CsrfDep])
+def reject_from_form(
+    request: Request,
+    portal: PortalDep,
+    user: MemberDep,
+    application_id: RowId,
+    comment: CommentField = "",
+) -> RedirectResponse:
+    _review(portal, user, application_id, Decision.REJECT, comment)
+    return _to_page(request, application_id)
 
 
 @router.get("/reviews", response_class=HTMLResponse)
 def review_queue(request: Request, portal: PortalDep, user: ReviewerDep) -> HTMLResponse:
-    with portal.sessions() as session:
-        waiting = queues.reviews(portal, session, actor=user.name)
-        return render(
-            request,
-            "reviews.html",
-            waiting=waiting,
-            summaries={r.id: exports.summary(r) for r in waiting.exports},
-        )
+    return views.review_queue_page(request, portal, actor=user.name)
 
 
 # ---- JSON API ----------------------------------------------------------------------------
 
 
-def _act(
-    portal: Any, user: Identity, application_id: int, action: str, comment: str
-) -> Application:
-    if action == "submit":
-        return service.submit(portal, actor=user.name, application_id=application_id)
-    if action == "withdraw":
-        return service.withdraw(portal, actor=user.name, application_id=application_id)
-    decision = {
-        "approve": Decision.APPROVE,
-        "reject": Decision.REJECT,
-        "return": Decision.RETURN,
-    }.get(action)
-    if decision is None:
-        from open_portal.exceptions import NotFound
-
-        raise NotFound(f"unknown action {action!r}", zh=f"未知操作 {action}")
-    return service.review(
-        portal, actor=user.name, application_id=application_id, decision=decision, comment=comment
-    )
+@router.get("/api/applications", response_model=list[ApplicationOut])
+def api_list(portal: PortalDep, user: MemberDep) -> list[ApplicationOut]:
+    return views.listed(portal, actor=user.name)
 
 
-@router.get("/api/applications")
-def api_list(portal: PortalDep, user: MemberDep) -> list[dict[str, Any]]:
-    with portal.sessions() as session:
-        return [
-            application_view(a, session)
-            for a in service.list_applications(portal, session, actor=user.name)
-        ]
-
-
-@router.post("/api/applications", status_code=201)
+@router.post("/api/applications", status_code=201, response_model=ApplicationOut)
 def api_create(
     portal: PortalDep, user: CreatorDep, data: ApplicationInput, submit: bool = False
-) -> dict[str, Any]:
+) -> ApplicationOut:
+    """Save a draft, and send it for review with ``?submit=true``."""
     application = service.create_application(portal, actor=user.name, data=data)
     if submit:
         service.submit(portal, actor=user.name, application_id=application.id)
-    with portal.sessions() as session:
-        return application_view(
-            service.get_application(
-                portal, session, actor=user.name, application_id=application.id
-            ),
-            session,
-        )
+    return views.shown(portal, actor=user.name, application_id=application.id)
 
 
-@router.get("/api/applications/{application_id}")
-def api_show(portal: PortalDep, user: MemberDep, application_id: RowId) -> dict[str, Any]:
-    with portal.sessions() as session:
-        return application_view(
-            service.get_application(
-                portal, session, actor=user.name, application_id=application_id
-            ),
-            session,
-        )
+@router.get("/api/applications/{application_id}", response_model=ApplicationOut)
+def api_show(portal: PortalDep, user: MemberDep, application_id: RowId) -> ApplicationOut:
+    return views.shown(portal, actor=user.name, application_id=application_id)
 
 
-@router.post("/api/applications/{application_id}/{action}")
-def api_act(
-    portal: PortalDep,
-    user: MemberDep,
-    application_id: RowId,
-    action: Word,
-    body: CommentInput | None = None,
-) -> dict[str, Any]:
-    _act(portal, user, application_id, action, body.comment if body else "")
-    with portal.sessions() as session:
-        return application_view(
-            service.get_application(
-                portal, session, actor=user.name, application_id=application_id
-            ),
-            session,
-        )
+@router.post("/api/applications/{application_id}/submit", response_model=ApplicationOut)
+def api_submit(portal: PortalDep, user: MemberDep, application_id: RowId) -> ApplicationOut:
+    service.submit(portal, actor=user.name, application_id=application_id)
+    return views.shown(portal, actor=user.name, application_id=application_id)
+
+
+@router.post("/api/applications/{application_id}/withdraw", response_model=ApplicationOut)
+def api_withdraw(portal: PortalDep, user: MemberDep, application_id: RowId) -> ApplicationOut:
+    service.withdraw(portal, actor=user.name, application_id=application_id)
+    return views.shown(portal, actor=user.name, application_id=application_id)
+
+
+@router.post("/api/applications/{application_id}/approve", response_model=ApplicationOut)
+def api_approve(
+    portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput | None = None
+) -> ApplicationOut:
+    _review(portal, user, application_id, Decision.APPROVE, body.comment if body else "")
+    return views.shown(portal, actor=user.name, application_id=application_id)
+
+
+@router.post("/api/applications/{application_id}/return", response_model=ApplicationOut)
+def api_return(
+    portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput
+) -> ApplicationOut:
+    _review(portal, user, application_id, Decision.RETURN, body.comment)
+    return views.shown(portal, actor=user.name, application_id=application_id)
+
+
+@router.post("/api/applications/{application_id}/reject", response_model=ApplicationOut)
+def api_reject(
+    portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput
+) -> ApplicationOut:
+    _review(portal, user, application_id, Decision.REJECT, body.comment)
+    return views.shown(portal, actor=user.name, application_id=application_id)

@@ -31,10 +31,10 @@ from open_portal.models import (
     Level,
 )
 from open_portal.routes import dp as dp_routes
-from open_portal.routes.applications import application_view
 from open_portal.service import applications, catalog, dp, grants, workspace_credentials
 from open_portal.service.context import Portal
 from open_portal.service.usage import grant_usage
+from open_portal.views.applications import application_out
 from open_portal.web import Guard
 from policies import AccessDenied
 
@@ -379,7 +379,7 @@ def test_reviewers_see_the_requested_epsilon_and_what_the_dataset_has_left(porta
     app_id = submitted_application(portal, ["payments"], Level.L3, epsilon="2")
     with portal.sessions() as session:
         app = applications.get_application(portal, session, actor="officer", application_id=app_id)
-        view = application_view(app, session)
+        view = application_out(session, app).model_dump(mode="json")
     assert view["epsilon_requested"] == "2"
     assert view["epsilon_granted"] == "2"
     assert view["dataset_budgets"] == {
@@ -439,7 +439,7 @@ def test_approval_refused_when_the_applicant_share_has_less_left(portal: Portal)
         app = applications.get_application(
             portal, session, actor="owner", application_id=asked_too_much
         )
-        view = application_view(app, session)
+        view = application_out(session, app).model_dump(mode="json")
     assert view["dataset_budgets"]["payments"]["applicant_remaining"] == "0.25"
     assert view["dataset_budgets"]["payments"]["remaining"] == "4.25"
     _refused_without_trace(portal, asked_too_much, "owner", "researcher", "ε 0.25")
