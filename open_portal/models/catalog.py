@@ -100,6 +100,9 @@ class DatasetVersion(Base):
     # confirmed by the owner with the policy.
     column_types: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy_confirmed: Mapped[bool] = mapped_column(default=False)
+    # The security assessment of the confirmed policy (a desensitize release report), made in
+    # the background after the confirmation ({} until then); for L1 the published release's.
+    assessment: Mapped[dict[str, Any]] = mapped_column(default=dict)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -7,17 +7,19 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from open_portal import ledger
+from open_portal import ledger, reports
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
+from open_portal.i18n import translator
 from open_portal.models import Level
 from open_portal.params import DatasetId
 from open_portal.schemas import DOCUMENT_MAX, LINE_MAX, NAME_MAX, TEXT_MAX, DatasetMeta
-from open_portal.service import catalog, detection, harvest
-from open_portal.web import CsrfDep, Guard, PortalDep, render
+from open_portal.service import assessment, catalog, detection, harvest
+from open_portal.web import CsrfDep, Guard, PortalDep, language, render
 
 router = APIRouter()
 ReaderDep = Annotated[Identity, Depends(Guard("read", "catalog", login=False, per_resource=True))]
@@ -105,17 +107,62 @@ def download(portal: PortalDep, user: ReaderDep, dataset_id: DatasetId) -> FileR
     return FileResponse(path, filename=path.name, headers={"X-Content-SHA256": release.sha256})
 
 
-@router.get("/datasets/{dataset_id}/report")
-def release_report(portal: PortalDep, user: ReaderDep, dataset_id: DatasetId) -> JSONResponse:
-    """The security assessment that goes with the published release."""
+@router.get("/datasets/{dataset_id}/report", response_class=HTMLResponse)
+def report_page(
+    request: Request, portal: PortalDep, user: ReaderDep, dataset_id: DatasetId
+) -> HTMLResponse:
+    """The security assessment of the confirmed policy, with charts (public for L1)."""
     with portal.sessions() as session:
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
-        release = catalog.public_release(session, dataset)
-        if release is None:
+        version = assessment.assessed_version(portal, session, actor=user.name, dataset=dataset)
+        view = assessment.report_view(dataset, version)
+        t = translator(language(request))
+        return render(
+            request,
+            "report.html",
+            view=view,
+            level_note=reports.LEVEL_NOTE.get(view["level"], ""),
+            risk_chart=Markup(reports.risk_svg(view["measures"], t)) if view["ready"] else "",
+            actions_chart=Markup(reports.actions_svg(view["columns"], t)) if view["ready"] else "",
+            detection=detection.detection_of(session, version.id),
+        )
+
+
+@router.get("/datasets/{dataset_id}/report.json")
+def report_json(portal: PortalDep, user: ReaderDep, dataset_id: DatasetId) -> JSONResponse:
+    """The assessment as the desensitization engine wrote it (``pds.release_report/v1``)."""
+    with portal.sessions() as session:
+        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
+        version = assessment.assessed_version(portal, session, actor=user.name, dataset=dataset)
+        if not version.assessment:
             raise InvalidInput(
-                "this dataset has no published release", zh="该数据集没有已发布的开放版本"
+                "the assessment is being made: try again in a moment",
+                zh="安全评估报告正在生成，请稍后再试",
             )
-        return JSONResponse(release.report)
+        return JSONResponse(version.assessment)
+
+
+@router.get("/datasets/{dataset_id}/report.pdf")
+def report_pdf(
+    request: Request, portal: PortalDep, user: ReaderDep, dataset_id: DatasetId
+) -> Response:
+    """The assessment as a PDF in the reader's language."""
+    lang = language(request)
+    with portal.sessions() as session:
+        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
+        version = assessment.assessed_version(portal, session, actor=user.name, dataset=dataset)
+        if not version.assessment:
+            raise InvalidInput(
+                "the assessment is being made: try again in a moment",
+                zh="安全评估报告正在生成，请稍后再试",
+            )
+        data = reports.report_pdf(assessment.report_view(dataset, version), translator(lang), lang)
+    name = f"{dataset_id}-v{version.number}-assessment.pdf"
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 PublisherDep = Annotated[Identity, Depends(Guard("publish", "dataset", per_resource=True))]
@@ -210,7 +257,9 @@ async def confirm_policy(
         policy_yaml=policy_yaml,
         column_types=types or None,
     )
-    return RedirectResponse(f"{request.app.state.prefix}/datasets/{dataset_id}", status_code=303)
+    return RedirectResponse(
+        f"{request.app.state.prefix}/datasets/{dataset_id}/report", status_code=303
+    )
 
 
 @router.post("/datasets/{dataset_id}/budget", dependencies=[CsrfDep])

@@ -22,7 +22,7 @@ from open_portal import ledger
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
 from open_portal.schemas import DatasetMeta
-from open_portal.service import detection
+from open_portal.service import assessment, detection
 from open_portal.service.access import allowed, check, dataset_resource, domain_of
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
@@ -176,7 +176,8 @@ def confirm_policy(
     """The owner confirms (or edits) the desensitization policy of the latest version, and the
     type of its columns in releases (``None`` keeps the inferred ones).
 
-    For an L1 dataset this publishes the desensitized release with its assessment report.
+    For an L1 dataset this publishes the desensitized release with its assessment report; for
+    the other levels the assessment is made in the background (:mod:`.assessment`).
     """
     with portal.sessions.begin() as session:
         dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
@@ -215,6 +216,11 @@ def confirm_policy(
                 sha256=release.sha256,
                 report_sha256=release.report.get("output_sha256", ""),
             )
+            version.assessment = release.report
+        else:
+            version.assessment = {}
+    if dataset.level != Level.L1:
+        assessment.start_assessment(portal, version_id=version.id)
     return version
 
 
