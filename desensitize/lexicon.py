@@ -75,9 +75,10 @@ NOT_NAMES = _words(
     " 高中 高兴 文明 文章 安装 安静 安心 金融 石油 常住 陆续 严格 关门 时清"
 )
 
-# Every surname of the 百家姓 (the classical list of family names), single and compound. The name
-# model's answers are completed with them (a compound surname it cut off, a list of names, a name
-# before a title); the context rules above keep to the common surnames.
+# Every surname of the 百家姓 (the classical list of family names), single and compound, and a
+# few of today's that it lacks. The name model's answers are completed with them (a compound
+# surname it cut off, a list of names, a name before a title); the context rules above keep to
+# the common surnames.
 _BAIJIAXING = (
     "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛"
     "奚范彭郎鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康"
@@ -90,7 +91,9 @@ _BAIJIAXING = (
     "匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相"
     "查后荆红游竺权逯盖益桓公"
 )
-ALL_SINGLE_SURNAMES = "".join(dict.fromkeys(SINGLE_SURNAMES + _BAIJIAXING))
+# Surnames of today that the 百家姓 does not hold.
+_MODERN = "仝佴揭谌檀冼禤邸遆粟佟邝"
+ALL_SINGLE_SURNAMES = "".join(dict.fromkeys(SINGLE_SURNAMES + _BAIJIAXING + _MODERN))
 ALL_DOUBLE_SURNAMES = DOUBLE_SURNAMES + _words(
     "万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇甫 尉迟 公羊 澹台 公冶 宗政 濮阳 淳于 单于"
     " 太叔 申屠 公孙 仲孙 轩辕 令狐 钟离 宇文 长孙 慕容 鲜于 闾丘 司徒 司空 亓官 司寇 仉督 子车"
