@@ -123,6 +123,11 @@ def meta(dataset_id: str = "people", level: Level = Level.L1) -> DatasetMeta:
     )
 
 
+def drained(portal: Portal) -> None:
+    """Wait for the background work queued so far (one worker, first in first out)."""
+    portal.background.submit(lambda: None).result(timeout=300)
+
+
 def join_team(portal: Portal, grant_id: str, members: list[str]) -> None:
     """Each invited team member accepts the invitation to the grant."""
     for member in members:

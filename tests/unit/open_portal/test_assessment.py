@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from factories import meta, people_csv, portal_at
+from factories import drained, meta, people_csv, portal_at
 
 from open_portal import reports
 from open_portal.exceptions import InvalidInput, NotFound
@@ -34,11 +34,6 @@ def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
     with portal_at(tmp_path / "data", database_url) as p:
         p.policy.assign_role("owner", "owner", "dept:market")
         yield p
-
-
-def drained(portal: Portal) -> None:
-    """Wait for the background work queued so far (one worker, first in first out)."""
-    portal.background.submit(lambda: None).result(timeout=300)
 
 
 def confirmed(portal: Portal, level: Level, policy: str = K_POLICY) -> DatasetVersion:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from factories import meta, people_csv, portal_at
+from factories import drained, meta, people_csv, portal_at
 
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import Dataset, Level
@@ -177,6 +177,7 @@ def test_a_new_version_needs_its_policy_confirmed_again(portal: Portal) -> None:
     with portal.sessions() as session:
         proposed = session.get(Dataset, "people").latest.policy_yaml  # type: ignore[union-attr]
     catalog.confirm_policy(portal, actor="owner", dataset_id="people", policy_yaml=proposed)
+    drained(portal)  # its assessment is made
     version = catalog.upload_version(
         portal, actor="owner", dataset_id="people", file_name="p.csv", content=people_csv(80)
     )
