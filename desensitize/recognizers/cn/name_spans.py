@@ -88,9 +88,33 @@ def _dotted(text: str, start: int, end: int) -> Span:
     return start, end
 
 
+# Characters that spell Uyghur, Tibetan, Mongolian and foreign names in Chinese (阿不都热依木,
+# 格桑卓玛, 巴特尔); the model sometimes reads only the first syllables of such a name.
+TRANSLITERATION = frozenset(
+    "阿不都热依木买提艾力古丽娜尔合曼吐逊扎西多吉格桑卓玛次仁央金达瓦巴特乌兰托娅布赫图孜克拉汗"
+    "江帕米沙迪努麦尼亚斯穆罕默德伊莎贝约翰史密乔治罗伯森杰卡琳黛萨奥洛夫"
+)
+MAX_TRANSLITERATED = 8
+LONG_STOPS = tuple(w for w in STOPS if len(w) > 1)  # 都 is a syllable here (阿不都热依木)
+
+
+def _transliterated(text: str, start: int, end: int) -> int:
+    """Where a transliterated name the model read in part ends (阿不 → 阿不都热依木)."""
+    if end - start < 2 or not all(c in TRANSLITERATION for c in text[start:end]):
+        return end
+    while (
+        end - start < MAX_TRANSLITERATED
+        and text[end : end + 1] in TRANSLITERATION
+        and not text.startswith(LONG_STOPS, end)
+    ):
+        end += 1
+    return end
+
+
 def completed(text: str, start: int, end: int) -> Span:
     """The whole name of which the model found ``text[start:end]``."""
     start, end = _dotted(text, start, end)
+    end = _transliterated(text, start, end)
     if text[max(0, start - 2) : start] in DOUBLES and _surname_length(text[start:end]) < 2:
         start -= 2  # 濮阳 + 浩梓
     elif start and text[start - 1 : start + 1] in DOUBLES:

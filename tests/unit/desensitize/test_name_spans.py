@@ -34,6 +34,8 @@ def _at(text: str, part: str) -> tuple[int, int]:
         ("值班：訾清清、张伟", "訾", "訾清清"),
         ("庹子、买买提·艾力和蒯曦", "买提·艾力", "买买提·艾力"),
         ("王小明反映", "王小明", "王小明"),  # whole already
+        ("经阿不都热依木同意", "阿不", "阿不都热依木"),  # a transliterated name read in part
+        ("扎西说明情况", "扎西", "扎西"),  # 说 is no syllable of a name
     ],
 )
 def test_the_model_s_span_is_completed(text: str, found: str, name: str) -> None:
