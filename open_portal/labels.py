@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import enum
 
+from markupsafe import Markup
+
+from open_portal import vocabularies
 from open_portal.i18n import N_
 
 ENUMS: dict[str, str] = {
@@ -31,6 +34,7 @@ ENUMS: dict[str, str] = {
     "GrantStatus.suspended": N_("Suspended"),
     "GrantStatus.revoked": N_("Revoked"),
     "GrantStatus.expired": N_("Expired"),
+    "GrantStatus.ended": N_("Ended"),
     "GrantStatus.destroyed": N_("Destroyed"),
     "InvitationStatus.invited": N_("Invited"),
     "InvitationStatus.accepted": N_("Accepted"),
@@ -66,6 +70,43 @@ ENUMS: dict[str, str] = {
     "SourceKind.dcat": N_("DCAT-AP catalog"),
     "SourceKind.ckan": N_("CKAN action API"),
 }
+
+ROLES: dict[str, str] = {
+    "researcher": N_("Researcher"),
+    "operator": N_("Authorized operator"),
+    "owner": N_("Data owner"),
+    "officer": N_("Security officer"),
+    "admin": N_("Platform administrator"),
+}
+
+COLUMN_TYPES: dict[str, str] = {
+    "string": N_("text"),
+    "integer": N_("integer"),
+    "float": N_("decimal"),
+    "date": N_("date"),
+}
+
+DESTRUCTION_STEPS: dict[str, str] = {
+    "exports": N_("Export requests closed"),
+    "workspace": N_("Workspace removed"),
+    "release": N_("Release removed"),
+    "holding_area": N_("Export holding area removed"),
+    "keys": N_("Keys erased"),
+    "ledger": N_("Privacy ledger closed"),
+}
+
+# The methods a destruction certificate names (signed as written, in English; shown translated)
+DESTRUCTION_METHODS = (
+    N_(
+        "NIST SP 800-88 Rev. 1: cryptographic erase of the grant's keys (purge of every copy "
+        "sealed under them) and removal of the workspace, release and holding-area files (clear)"
+    ),
+    N_("sealed with AES-256-GCM under the grant's key; files removed; key erased"),
+    N_(
+        "cryptographic erase (NIST SP 800-88 purge): the only copy of the wrapped key deleted "
+        "from the portal database; the export holding area was sealed under it"
+    ),
+)
 
 EVENTS: dict[str, str] = {
     "application.created": N_("Application created"),
@@ -135,6 +176,7 @@ EVENTS: dict[str, str] = {
 }
 
 CHECKS: dict[str, str] = {
+    "intake": N_("Intake (what is held)"),
     "file_type": N_("File type"),
     "size": N_("File size"),
     "personal_data": N_("Personal data"),
@@ -153,6 +195,27 @@ def label(value: enum.Enum | str, kind: str = "") -> str:
     if isinstance(value, enum.Enum):
         kind, value = type(value).__name__, str(value.value)
     return ENUMS.get(f"{kind}.{value}", str(value))
+
+
+def step(name: str) -> str:
+    return DESTRUCTION_STEPS.get(name, name)
+
+
+def role(name: str) -> str:
+    return ROLES.get(name, name)
+
+
+def term(table: str, value: str, lang: str) -> str | Markup:
+    """A catalog theme, update frequency or licence as the controlled vocabulary names it in
+    ``lang`` (the value as written when it is not in the vocabulary)."""
+    found = {
+        "theme": vocabularies.theme,
+        "frequency": vocabularies.frequency,
+        "licence": vocabularies.licence,
+    }[table](value)
+    if found and value:
+        return found.label(lang)
+    return Markup('<span translate="no">{}</span>').format(value)  # the owner's own words
 
 
 def event(type: str) -> str:

@@ -17,6 +17,9 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from open_portal.i18n import N_
+from open_portal.labels import COLUMN_TYPES
+
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CJK_SC = 2  # Noto Sans CJK SC in the collection
 ACTION_COLOURS = {
@@ -136,7 +139,8 @@ def report_pdf(view: dict[str, Any], t: Callable[[str], str], lang: str) -> byte
     line(f"{t('Made at')} {view['created_at']}")
     line(f"{t('Source file')} SHA-256 {view['source_sha256']}")
     if not view["records_leave"]:
-        line(t(LEVEL_NOTE[view["level"]]))
+        note = LEVEL_NOTE[view["level"]]
+        line(t(note))
     heading(t("Summary"))
     line(
         f"{t('Rows')}: {view['rows_in']} → {view['rows_out']} "
@@ -179,14 +183,17 @@ def report_pdf(view: dict[str, Any], t: Callable[[str], str], lang: str) -> byte
         table.row(headers)
         for c in view["columns"]:
             found = f"{c['entity']} ({c['score']:.0%})" if c["entity"] else "—"
-            table.row((c["name"], found, t(c["action"]), t(c["effect"]), t(c["type"])))
+            action, effect, kind = c["action"], c["effect"], COLUMN_TYPES.get(c["type"], c["type"])
+            table.row((c["name"], found, t(action), t(effect), t(kind)))
     return bytes(pdf.output())
 
 
 LEVEL_NOTE = {
-    "L3": "L3: no record leaves the platform; grants get differentially private answers only. "
-    "The figures show what the policy would leave in records.",
-    "L4": "L4: never opened. The figures show what the policy would leave in records.",
+    "L3": N_(
+        "L3: no record leaves the platform; grants get differentially private answers only. "
+        "The figures show what the policy would leave in records."
+    ),
+    "L4": N_("L4: never opened. The figures show what the policy would leave in records."),
 }
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request, params
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,12 +31,16 @@ templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 
 
 @pass_context
-def _when(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored time as the user reads it: in their time zone, with the zone named."""
-    if value is None:
-        return "—"
+def _when(context: Any, value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> Markup:
+    """A stored time (or its ISO text) as the user reads it: in their time zone, zone named."""
+    if not value:
+        return Markup("—")
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     local = i18n.local_time(value, context["zone"])
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return Markup('{} <abbr translate="no" title="{}">{}</abbr>').format(
+        local.strftime(fmt), context["zone"].key, local.tzname()
+    )
 
 
 @pass_context
@@ -45,19 +50,30 @@ def _day(context: Any, value: datetime | None) -> str:
 
 
 @pass_context
-def _until(context: Any, value: datetime) -> str:
+def _until(context: Any, value: datetime) -> Markup:
     """When a term ending at ``value`` ends, as the user reads it: at midnight it is 24:00 of
     the term's last day (the application's end date), never 00:00 of the next one."""
     local = i18n.local_time(value, context["zone"])
+    shown = f"{local:%Y-%m-%d %H:%M}"
     if local.time() == time(0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00 {local.tzname()}"
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        shown = f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return Markup('{} <abbr translate="no" title="{}">{}</abbr>').format(
+        shown, context["zone"].key, local.tzname()
+    )
 
 
 templates.env.filters["when"] = _when
 templates.env.filters["day"] = _day
 templates.env.filters["until"] = _until
-templates.env.globals.update(label=labels.label, event_label=labels.event, check_label=labels.check)
+templates.env.globals.update(
+    label=labels.label,
+    event_label=labels.event,
+    check_label=labels.check,
+    role_label=labels.role,
+    step_label=labels.step,
+    term=labels.term,
+    type_label=lambda kind: labels.COLUMN_TYPES.get(kind, kind),
+)
 WORKSPACE_API = "/api/workspace/grants"
 MAX_BODY_BYTES = 256 * 1024  # every limited field of any form or JSON body fits many times over
 DRAIN_BYTES = 16 * 1024 * 1024  # a refused body is read up to this, then the connection drops

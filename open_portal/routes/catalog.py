@@ -69,6 +69,7 @@ def catalog_page(
             harvested=harvested[:100],
             harvested_total=len(harvested),
             sources=sources.most_common(),
+            publishers=catalog.publisher_names(session),
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from open_portal import ledger
 from open_portal.exceptions import Forbidden, InvalidInput, InvalidTransition, NotFound
+from open_portal.i18n import N_
 from open_portal.models import (
     Application,
     ApplicationDataset,
@@ -227,8 +228,8 @@ def approvers(session: Session, application: Application) -> dict[str, list[Revi
 
 # What a dataset granted at each level gives in the workspace (English; translated on the page).
 ACCESS_OF_LEVEL = {
-    "L2": "desensitized records in the workspace (client.load)",
-    "L3": "differentially private statistics only (sandbox.dp), within the privacy budget",
+    "L2": N_("desensitized records in the workspace (client.load)"),
+    "L3": N_("differentially private statistics only (sandbox.dp), within the privacy budget"),
 }
 
 

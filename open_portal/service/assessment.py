@@ -16,6 +16,7 @@ from typing import Any
 
 import desensitize
 from open_portal.exceptions import InvalidInput
+from open_portal.i18n import N_
 from open_portal.models import Dataset, DatasetVersion, Level
 from open_portal.service import detection
 from open_portal.service.access import allowed, dataset_resource
@@ -102,13 +103,15 @@ def assessed_version(
 
 # What each action does, in English (translated on the page and in the PDF).
 ACTION_EFFECTS = {
-    "keep": "kept as it is",
-    "drop": "removed from the release",
-    "mask": "characters hidden, only the first and last kept",
-    "pseudonymize": "replaced by a keyed pseudonym (the same value gives the same pseudonym "
-    "within one grant, a different one in another grant)",
-    "generalize": "coarsened (ranges, dates to month or year, addresses to district)",
-    "redact": "personal data found in the text replaced by its type",
+    N_("keep"): N_("kept as it is"),
+    N_("drop"): N_("removed from the release"),
+    N_("mask"): N_("characters hidden, only the first and last kept"),
+    N_("pseudonymize"): N_(
+        "replaced by a keyed pseudonym (the same value gives the same pseudonym "
+        "within one grant, a different one in another grant)"
+    ),
+    N_("generalize"): N_("coarsened (ranges, dates to month or year, addresses to district)"),
+    N_("redact"): N_("personal data found in the text replaced by its type"),
 }
 
 
@@ -131,15 +134,19 @@ def report_view(dataset: Dataset, version: DatasetVersion) -> dict[str, Any]:
         for c in report.get("columns", [])
     ]
     measures = [
-        ("highest re-identification risk", before.get("max_risk"), after.get("max_risk")),
-        ("average re-identification risk", before.get("average_risk"), after.get("average_risk")),
+        (N_("highest re-identification risk"), before.get("max_risk"), after.get("max_risk")),
         (
-            "share of unique records",
+            N_("average re-identification risk"),
+            before.get("average_risk"),
+            after.get("average_risk"),
+        ),
+        (
+            N_("share of unique records"),
             before.get("unique_records_share"),
             after.get("unique_records_share"),
         ),
         (
-            "share of records below k",
+            N_("share of records below k"),
             before.get("records_below_k_share"),
             after.get("records_below_k_share"),
         ),

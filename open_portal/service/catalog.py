@@ -402,6 +402,14 @@ class SearchResult:
     facets: dict[str, Counter[str]] = field(default_factory=dict)
 
 
+def publisher_names(session: Session) -> dict[str, tuple[str, str]]:
+    """Each publisher id of the catalog with its Chinese and English names."""
+    rows = session.execute(
+        select(Dataset.publisher, Dataset.publisher_name_zh, Dataset.publisher_name_en)
+    )
+    return {p: (zh or p, en or p) for p, zh, en in rows}
+
+
 def facet_value(dataset: Dataset, name: str) -> str:
     value = getattr(dataset, name)
     return str(value.value if hasattr(value, "value") else value)

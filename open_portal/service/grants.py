@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from open_portal import dates, ledger
 from open_portal.exceptions import InvalidTransition, NotFound
+from open_portal.i18n import translator
+from open_portal.labels import label
 from open_portal.models import (
     Application,
     Dataset,
@@ -182,8 +184,8 @@ def change_status(
         notify(
             session,
             set(grant.member_names) - {actor},
-            zh=f"授权 {grant.id} 状态变更为：{grant.status.value}",
-            en=f"Grant {grant.id} is now {grant.status.value}",
+            zh=f"授权 {grant.id} 状态变更为：{translator('zh')(label(grant.status))}",
+            en=f"Grant {grant.id} is now {label(grant.status).lower()}",
             link=f"grants/{grant.id}",
         )
     if grant.status in (G.REVOKED, G.EXPIRED, G.ENDED):
