@@ -56,6 +56,15 @@ ENUMS: dict[str, str] = {
     "DestructionStatus.requested": N_("Waiting for confirmation"),
     "DestructionStatus.started": N_("In progress"),
     "DestructionStatus.done": N_("Done"),
+    # differential privacy queries
+    "QueryKind.count": N_("Count"),
+    "QueryKind.sum": N_("Sum"),
+    "QueryKind.mean": N_("Mean"),
+    "QueryKind.variance": N_("Variance"),
+    "QueryKind.quantile": N_("Quantile"),
+    "QueryKind.histogram": N_("Histogram"),
+    "QueryKind.group_count": N_("Count per group"),
+    "QueryKind.group_sum": N_("Sum per group"),
     # catalog
     "OpenClass.unconditional": N_("Unconditional"),
     "OpenClass.restricted": N_("Restricted"),

@@ -67,6 +67,15 @@ def test_the_catalogs_cover_every_marked_text() -> None:
     assert not [m for m, s in zh.items() if not CJK.search(s) and KEPT.sub("", s).strip()]
 
 
+def test_templates_hold_no_chinese() -> None:
+    """Chinese lives in the catalogs, never in a template (only the language switch names 中文)."""
+    for template in sorted((ROOT / "open_portal" / "templates").glob("*.html")):
+        source = re.sub(r"{#.*?#}", "", template.read_text(encoding="utf-8"), flags=re.S)
+        source = source.replace('lang="zh-CN" translate="no" href="{{ base }}/lang/zh', "")
+        lines = [line for line in source.splitlines() if CJK.search(line.replace(">中文<", ""))]
+        assert lines == [], template.name
+
+
 class Shown(HTMLParser):
     """The interface text of a page: text and labelling attributes outside ``translate="no"``."""
 
