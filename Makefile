@@ -8,7 +8,7 @@ SYSTEM_STAMP := var/.system-packages
 export PDS_DATA_DIR ?= $(CURDIR)/var
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: run test bench lint fmt install system-packages workspace-env clean
+.PHONY: run test bench lint fmt messages install system-packages workspace-env clean
 
 install: $(STAMP) $(CHP) system-packages
 
@@ -45,6 +45,10 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# extract the pages' text into the catalogs (open_portal/locale); then translate what is new
+messages: $(STAMP)
+	bash scripts/messages.sh
 
 clean:
 	rm -rf var build *.egg-info
