@@ -33,9 +33,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url + PREFIX
 
 
-def page_of(browser: Browser, site: str, user: str, lang: str) -> Page:
+def page_of(browser: Browser, site: str, user: str, lang: str, zone: str = "Asia/Shanghai") -> Page:
     context = browser.new_context(
-        locale="zh-CN" if lang == "zh" else "en-US", viewport={"width": 1280, "height": 900}
+        locale="zh-CN" if lang == "zh" else "en-US",
+        viewport={"width": 1280, "height": 900},
+        timezone_id=zone,
     )
     context.add_cookies(
         [
@@ -91,3 +93,46 @@ def test_the_officer_badge_leads_to_what_it_counts(
     assert page.locator("tr.waiting").count() == count >= 1
     page.click("#export-queue a")
     assert re.search(r"/exports/\d+$", page.url)
+
+
+def test_labels_read_in_each_language(browser: Browser, site: str, tmp_path: Path) -> None:
+    """Decisions, check names, states and the grant's usage in words, switching language."""
+    page = page_of(browser, site, "officer", "zh")
+    page.goto(f"{site}/applications/3")
+    decisions = page.locator("#decisions").inner_text()
+    assert "批准" in decisions and "approve" not in decisions
+    page.goto(f"{site}/exports/3")
+    shot(page, tmp_path, "export-zh")
+    checks = page.locator("table.checks").first.inner_text()
+    assert "文件类型" in checks and "file_type" not in checks
+    assert "最小单元格计数" in checks and "min_cell_count" not in checks
+    page.click("#lang-en")
+    page.wait_for_selector("#lang-zh")
+    shot(page, tmp_path, "export-en")
+    checks = page.locator("table.checks").first.inner_text()
+    assert "File type" in checks and "Minimum cell count" in checks
+    assert page.locator("#export-status").inner_text() == "Partially reviewed"
+    page.goto(f"{site}/grants/g0002")
+    shot(page, tmp_path, "grant-en")
+    usage = page.locator("#usage").inner_text()
+    assert "Workspace" in usage and "Differential privacy queries" in usage
+    page.click("#lang-zh")
+    page.wait_for_selector("#lang-en")
+    shot(page, tmp_path, "grant-zh")
+    usage = page.locator("#usage").inner_text()
+    assert "工作区" in usage and "差分隐私查询" in usage
+    assert not re.search(r"Workspace|DP|Export", usage)
+
+
+@pytest.mark.parametrize(
+    ("zone", "abbreviation"), [("Europe/Berlin", "CET"), ("Asia/Shanghai", "CST")]
+)
+def test_times_are_in_the_browsers_zone(
+    browser: Browser, site: str, tmp_path: Path, zone: str, abbreviation: str
+) -> None:
+    page = page_of(browser, site, "officer", "en", zone=zone)
+    page.goto(f"{site}/exports")  # the first page tells the portal the zone
+    page.reload()
+    shot(page, tmp_path, f"exports-{abbreviation}")
+    times = page.locator("#export-list abbr").all_inner_texts()
+    assert times and set(times) == {abbreviation}
