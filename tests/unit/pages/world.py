@@ -7,14 +7,31 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from factories import add_dataset, application_input, join_team, portal_at, submitted_application
+from factories import (
+    add_dataset,
+    application_input,
+    drained,
+    join_team,
+    meta,
+    people_csv,
+    portal_at,
+    submitted_application,
+)
 
 from open_portal.models import Decision, ExportRequest, Level, Vote
-from open_portal.service import applications, destruction, exports, grants
+from open_portal.service import applications, catalog, destruction, exports, grants
 from open_portal.service.context import Portal
 
 USERS = ["researcher", "operator", "owner", "officer", "officer2", "admin"]
 TABLE = "区,人数\n西湖区,120\n上城区,95\n合计,215\n"
+POLICY = """
+columns:
+  name: {action: drop}
+  id_number: {action: pseudonymize}
+  mobile: {action: mask, keep_first: 3, keep_last: 2}
+  note: {action: redact}
+k_anonymity: {k: 5, quasi_identifiers: [district]}
+"""
 
 
 @contextmanager
@@ -116,3 +133,14 @@ def build(portal: Portal, tmp_path: Path) -> Iterator[str]:
         portal, actor="researcher", grant_id=f"g{ended:04d}", confirmed_by="officer"
     )
     yield f"grant g{ended:04d} ended and destroyed"
+    for dataset_id, level in (("people", Level.L1), ("people-l2", Level.L2)):
+        catalog.publish_dataset(
+            portal,
+            actor="owner",
+            meta=meta(dataset_id, level),
+            file_name=f"{dataset_id}.csv",
+            content=people_csv(),
+        )
+    catalog.confirm_policy(portal, actor="owner", dataset_id="people", policy_yaml=POLICY)
+    drained(portal)
+    yield "datasets published from files: people (L1, policy confirmed), people-l2 (proposed)"
