@@ -8,7 +8,6 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 import policies
-from open_portal import browser_guard, i18n
+from open_portal import browser_guard
 from open_portal.auth import HubSSO, Signer
 from open_portal.config import PortalSettings, get_settings
 from open_portal.exceptions import ConfigurationError, Error
@@ -30,8 +29,10 @@ from open_portal.web import (
     BodyLimit,
     LoginRequired,
     check_api_csrf,
+    form_error,
     language,
     render,
+    status_of,
     upload_paths,
     workspace_boundary,
 )
@@ -44,25 +45,13 @@ def wants_json(request: Request) -> bool:
     return "/api/" in request.url.path or "application/json" in request.headers.get("accept", "")
 
 
-def _status_of(exc: Exception) -> int:
-    if isinstance(exc, policies.AccessDenied):
-        return 403
-    if isinstance(exc, Error):
-        return exc.status_code
-    return 422
-
-
 async def handle_error(request: Request, exc: Exception) -> Response:
     """Domain errors become a 4xx with a message in the user's language, never a traceback."""
     lang = language(request)
-    status = _status_of(exc)
+    status = status_of(exc)
     identity = getattr(request.state, "identity", None)
     anonymous = identity is None or identity.is_anonymous
-    if isinstance(exc, (RequestValidationError, ValidationError)):
-        text = "; ".join(_describe(e) for e in exc.errors())
-        message = text if lang == "en" else f"输入有误：{text}"
-    else:
-        message = i18n.message(exc, lang)
+    message = form_error(exc, lang)
     if not wants_json(request) and (
         isinstance(exc, LoginRequired) or (status == 403 and anonymous)
     ):
@@ -71,12 +60,6 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if wants_json(request):
         return JSONResponse({"error": message, "status": status}, status_code=status)
     return render(request, "error.html", status_code=status, message=message, status=status)
-
-
-def _describe(error: Any) -> str:
-    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "form"))
-    msg = str(error.get("msg", "")).removeprefix("Value error, ")
-    return f"{where}: {msg}" if where else msg
 
 
 def cookie_secret(settings: PortalSettings) -> bytes:

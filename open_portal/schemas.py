@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -28,6 +28,7 @@ class ColumnMeta(BaseModel):
     name: Line
     description_zh: Text = ""
     description_en: Text = ""
+    type: Literal["string", "integer", "float", "date"] = "string"
 
 
 class DatasetMeta(BaseModel):

@@ -289,6 +289,30 @@ def session_of(portal: Portal) -> Session:
     return portal.sessions()
 
 
+def status_of(exc: Exception) -> int:
+    """The HTTP status of a user-facing error."""
+    if isinstance(exc, policies.AccessDenied):
+        return 403
+    if isinstance(exc, Error):
+        return exc.status_code
+    return 422
+
+
+def form_error(exc: Exception, lang: str) -> str:
+    """A user-facing error as one line in the user's language (validation errors by field)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors) and not isinstance(exc, Error):
+        text = "; ".join(_describe(e) for e in errors())
+        return text if lang == "en" else f"输入有误：{text}"
+    return i18n.message(exc, lang)
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "form"))
+    msg = str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page in the caller's language with the layout's shared context."""
     from open_portal.service import queues

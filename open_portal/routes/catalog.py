@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from open_portal import ledger, reports
+from open_portal import ledger, reports, vocabularies
 from open_portal.auth import Identity
-from open_portal.exceptions import InvalidInput
+from open_portal.exceptions import Error, InvalidInput
 from open_portal.i18n import translator
 from open_portal.models import Level
 from open_portal.params import DatasetId
 from open_portal.schemas import DOCUMENT_MAX, LINE_MAX, NAME_MAX, TEXT_MAX, DatasetMeta
 from open_portal.service import assessment, catalog, detection, harvest
-from open_portal.web import CsrfDep, Guard, PortalDep, language, render
+from open_portal.web import CsrfDep, Guard, PortalDep, form_error, language, render, status_of
+from policies import AccessDenied
 
 router = APIRouter()
 ReaderDep = Annotated[Identity, Depends(Guard("read", "catalog", login=False, per_resource=True))]
@@ -169,12 +170,35 @@ def report_pdf(
 PublisherDep = Annotated[Identity, Depends(Guard("publish", "dataset", per_resource=True))]
 
 
+def _publish_page(
+    request: Request,
+    portal: Any,
+    user: Identity,
+    *,
+    values: dict[str, str],
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    with portal.sessions() as session:
+        departments = catalog.owner_departments(portal, session, actor=user.name)
+    return render(
+        request,
+        "publish.html",
+        status_code=status_code,
+        levels=[lv.value for lv in Level],
+        departments=departments,
+        frequencies=vocabularies.FREQUENCIES,
+        values=values,
+        error=error,
+    )
+
+
 @router.get("/publish", response_class=HTMLResponse)
-def publish_form(request: Request, user: PublisherDep) -> HTMLResponse:
-    return render(request, "publish.html", levels=[lv.value for lv in Level])
+def publish_form(request: Request, portal: PortalDep, user: PublisherDep) -> HTMLResponse:
+    return _publish_page(request, portal, user, values={})
 
 
-@router.post("/publish", dependencies=[CsrfDep])
+@router.post("/publish", dependencies=[CsrfDep], response_model=None)
 async def publish(
     request: Request,
     portal: PortalDep,
@@ -189,27 +213,76 @@ async def publish(
     description_en: Annotated[str, Form(max_length=TEXT_MAX)] = "",
     theme: Annotated[str, Form(max_length=LINE_MAX)] = "",
     keywords: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-) -> RedirectResponse:
-    content = await file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        raise InvalidInput("the file is larger than 200 MB", zh="文件超过 200 MB")
-    meta = DatasetMeta(
-        id=id,
-        title_zh=title_zh,
-        title_en=title_en,
-        publisher=publisher,
-        level=level,
-        description_zh=description_zh,
-        description_en=description_en,
-        theme=theme,
-        keywords=[k.strip() for k in keywords.replace("，", ",").split(",") if k.strip()],
-    )
-    dataset = catalog.publish_dataset(
-        portal, actor=user.name, meta=meta, file_name=file.filename or "upload", content=content
-    )
+    temporal_start: Annotated[str, Form(max_length=4)] = "",
+    temporal_end: Annotated[str, Form(max_length=4)] = "",
+    spatial_coverage: Annotated[str, Form(max_length=LINE_MAX)] = "",
+    update_frequency: Annotated[str, Form(max_length=NAME_MAX)] = "",
+    contact: Annotated[str, Form(max_length=LINE_MAX)] = "",
+) -> RedirectResponse | HTMLResponse:
+    """Publish, or show the form again with what was typed and what is wrong."""
+    values = {
+        "id": id,
+        "title_zh": title_zh,
+        "title_en": title_en,
+        "publisher": publisher,
+        "level": level,
+        "description_zh": description_zh,
+        "description_en": description_en,
+        "theme": theme,
+        "keywords": keywords,
+        "temporal_start": temporal_start,
+        "temporal_end": temporal_end,
+        "spatial_coverage": spatial_coverage,
+        "update_frequency": update_frequency,
+        "contact": contact,
+    }
+    try:
+        content = await file.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            raise InvalidInput("the file is larger than 200 MB", zh="文件超过 200 MB")
+        meta = DatasetMeta(
+            id=id,
+            title_zh=title_zh,
+            title_en=title_en,
+            publisher=publisher,
+            level=level,
+            description_zh=description_zh,
+            description_en=description_en,
+            theme=theme,
+            keywords=[k.strip() for k in keywords.replace("，", ",").split(",") if k.strip()],
+            temporal_coverage=temporal_range(temporal_start, temporal_end),
+            spatial_coverage=spatial_coverage,
+            update_frequency=update_frequency,
+            contact=contact,
+        )
+        dataset = catalog.publish_dataset(
+            portal, actor=user.name, meta=meta, file_name=file.filename or "upload", content=content
+        )
+    except (Error, AccessDenied, ValidationError) as exc:
+        return _publish_page(
+            request,
+            portal,
+            user,
+            values=values,
+            error=form_error(exc, language(request)),
+            status_code=status_of(exc),
+        )
     return RedirectResponse(
         f"{request.app.state.prefix}/datasets/{dataset.id}#policy", status_code=303
     )
+
+
+def temporal_range(start: str, end: str) -> str:
+    """``2020/2024`` (DCAT's period of time, in years) from the form's two years."""
+    for year in (start, end):
+        if year and not (year.isdigit() and len(year) == 4):
+            raise InvalidInput(
+                f"the time range is given in years (4 digits), not {year!r}",
+                zh=f"时间范围请填写四位年份，而不是 {year}",
+            )
+    if start and end and end < start:
+        raise InvalidInput("the time range ends before it starts", zh="时间范围的结束早于开始")
+    return f"{start}/{end}" if start and end else start or end
 
 
 OwnerDep = Annotated[Identity, Depends(Guard("update", "dataset", per_resource=True))]

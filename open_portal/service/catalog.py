@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 import desensitize
 from desensitize.tableio import COLUMN_TYPES, check_column_types, infer_column_types
 from open_portal import ledger
-from open_portal.exceptions import InvalidInput, NotFound
+from open_portal.exceptions import Forbidden, InvalidInput, NotFound
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
 from open_portal.schemas import DatasetMeta
 from open_portal.service import assessment, detection
@@ -56,11 +56,52 @@ def private_copy(content: bytes, suffix: str) -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Department:
+    """A department in which someone holds the owner role, with its names as published."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+def owner_departments(portal: Portal, session: Session, *, actor: str) -> list[Department]:
+    """The departments the actor may publish for (owner role in ``dept:<code>``), named as
+    their datasets already name them (the code when none does)."""
+    codes = sorted(
+        d.removeprefix("dept:")
+        for role, d in portal.policy.role_assignments(actor)
+        if role == "owner" and d.startswith("dept:")
+    )
+    named = {}
+    for dataset in session.scalars(select(Dataset).where(Dataset.publisher.in_(codes))):
+        if dataset.publisher_name_zh and dataset.publisher not in named:
+            named[dataset.publisher] = (dataset.publisher_name_zh, dataset.publisher_name_en)
+    return [Department(c, *named.get(c, (c, c))) for c in codes]
+
+
 def publish_dataset(
     portal: Portal, *, actor: str, meta: DatasetMeta, file_name: str, content: bytes
 ) -> Dataset:
     """Create a catalog entry with its first version sealed in the vault and a proposed policy."""
+    with portal.sessions() as session:
+        departments = {d.code: d for d in owner_departments(portal, session, actor=actor)}
+    if meta.publisher not in departments and departments:
+        raise Forbidden(
+            f"you are not a data owner of department {meta.publisher!r}: publish for one of "
+            f"yours ({', '.join(departments)})",
+            zh=f"您不是部门 {meta.publisher} 的数据提供方，请选择您所在的部门"
+            f"（{'、'.join(d.name_zh for d in departments.values())}）",
+        )
     check(actor, "publish", Resource("dataset", domain=f"dept:{meta.publisher}"))
+    department = departments.get(meta.publisher)
+    if department and not meta.publisher_name_zh and department.name_zh != department.code:
+        meta = meta.model_copy(
+            update={
+                "publisher_name_zh": department.name_zh,
+                "publisher_name_en": department.name_en,
+            }
+        )
     with portal.sessions.begin() as session:
         if session.get(Dataset, meta.id) is not None:
             raise InvalidInput(
@@ -144,6 +185,8 @@ def _add_version(
         uploaded_by=actor,
     )
     dataset.versions.append(version)
+    if not dataset.columns:  # the columns read from the file, with their types, for the catalog
+        dataset.columns = [{"name": name, "type": kind} for name, kind in types.items()]
     session.flush()
     return version
 
@@ -192,6 +235,10 @@ def confirm_policy(
             raise InvalidInput(f"policy rejected: {exc}", zh=f"脱敏策略无效：{exc}") from None
         if column_types is not None:
             version.column_types = _checked_types(portal, version, column_types)
+        dataset.columns = [
+            {**c, "type": version.column_types.get(c["name"], c.get("type", "string"))}
+            for c in dataset.columns
+        ]
         version.policy_yaml = policy.to_yaml()
         version.policy_confirmed = True
         record(

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from factories import drained, meta, people_csv, portal_at
 
-from open_portal.exceptions import InvalidInput, NotFound
+from open_portal.exceptions import Forbidden, InvalidInput, NotFound
 from open_portal.models import Dataset, Level
 from open_portal.schemas import DatasetMeta
 from open_portal.service import catalog
@@ -127,7 +127,7 @@ def test_publishing_needs_the_owner_role_in_that_department(portal: Portal) -> N
             portal, actor="researcher", meta=meta(), file_name="p.csv", content=people_csv(20)
         )
     other = DatasetMeta(id="xx", title_zh="x", title_en="x", publisher="health", level=Level.L2)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(Forbidden, match="one of yours"):  # an owner is told which are theirs
         catalog.publish_dataset(
             portal, actor="owner", meta=other, file_name="p.csv", content=people_csv(20)
         )
