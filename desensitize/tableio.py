@@ -251,12 +251,15 @@ COLUMN_TYPES: dict[str, pl.DataType] = {
     "integer": pl.Int64(),
     "float": pl.Float64(),
     "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
 }
 # No leading zero (a code such as 007 or 0571 stays text); at most 15 digits (longer digit runs are
 # identifiers: ID numbers, cards, order numbers).
 INTEGER = r"^[+-]?(?:0|[1-9][0-9]{0,14})$"
 FLOAT = r"^[+-]?(?:(?:0|[1-9][0-9]{0,14})(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"
 DATE = r"^[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}$"
+# a date and a time of day to the minute or second (``2025-03-01 08:30``, ``2025/03/01T08:30:15``)
+DATETIME = r"^[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?$"
 # Column names that say "identifier" or "code": such columns stay text whatever they hold.
 IDENTIFIER_NAMES = (
     "id",
@@ -302,9 +305,16 @@ def _as_date(text: pl.Expr) -> pl.Expr:
     return text.str.replace_all("/", "-").str.to_date("%Y-%m-%d", strict=False)
 
 
+def _as_datetime(text: pl.Expr, *, strict: bool = False) -> pl.Expr:
+    """``YYYY-MM-DD HH:MM[:SS]`` (``/`` or ``T`` also) as a datetime, seconds 0 when absent."""
+    normal = text.str.replace_all("/", "-").str.replace("T", " ")
+    normal = pl.when(normal.str.len_chars() == 16).then(normal + ":00").otherwise(normal)
+    return normal.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=strict)
+
+
 def infer_column_types(frame: pl.LazyFrame, *, identifiers: Collection[str] = ()) -> dict[str, str]:
-    """The type of each column (``string``, ``integer``, ``float`` or ``date``), read from every
-    value: a type is given only when every non-empty value has that form.
+    """The type of each column (``string``, ``integer``, ``float``, ``date`` or ``datetime``),
+    read from every value: a type is given only when every non-empty value has that form.
 
     Typed columns (Parquet) keep their type. Text columns named like an identifier, in
     ``identifiers`` (where the scan found personal data) or with no value stay ``string``.
@@ -323,12 +333,17 @@ def infer_column_types(frame: pl.LazyFrame, *, identifiers: Collection[str] = ()
             cell.str.contains(INTEGER).sum().alias(f"{n}\0integer"),
             cell.str.contains(FLOAT).sum().alias(f"{n}\0float"),
             (cell.str.contains(DATE) & _as_date(cell).is_not_null()).sum().alias(f"{n}\0date"),
+            (cell.str.contains(DATETIME) & _as_datetime(cell).is_not_null())
+            .sum()
+            .alias(f"{n}\0datetime"),
         ]
     counts = frame.select(checks).collect(engine="streaming").row(0, named=True)
     for n in text:
         filled = counts[f"{n}\0n"]
         found = [
-            t for t in ("integer", "float", "date") if filled and counts[f"{n}\0{t}"] == filled
+            t
+            for t in ("integer", "float", "date", "datetime")
+            if filled and counts[f"{n}\0{t}"] == filled
         ]
         types[n] = found[0] if found else "string"
     return types
@@ -341,6 +356,8 @@ def _native_type(dtype: pl.DataType) -> str:
         return "float"
     if dtype == pl.Date:
         return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "datetime"
     return "string"
 
 
@@ -349,7 +366,7 @@ def _typed(name: str, wanted: str, source: pl.DataType, *, strict: bool) -> pl.E
     if wanted not in COLUMN_TYPES:
         raise ColumnTypeError(f"column {name!r}: unknown type {wanted!r}")
     target = COLUMN_TYPES[wanted]
-    if source == target:
+    if source == target or (wanted == "datetime" and isinstance(source, pl.Datetime)):
         return None
     if source.is_float() and wanted == "integer":  # 1.5 is no integer (a cast would cut it)
         whole = pl.col(name).round(0) == pl.col(name)
@@ -359,6 +376,8 @@ def _typed(name: str, wanted: str, source: pl.DataType, *, strict: bool) -> pl.E
     cell = _cell(name)
     if wanted == "date":
         return cell.str.replace_all("/", "-").str.to_date("%Y-%m-%d", strict=strict)
+    if wanted == "datetime":
+        return _as_datetime(cell, strict=strict)
     return cell.cast(target, strict=strict)
 
 

@@ -93,6 +93,7 @@ COLUMN_TYPES: dict[str, str] = {
     "integer": N_("integer"),
     "float": N_("decimal"),
     "date": N_("date"),
+    "datetime": N_("date and time"),
 }
 
 DESTRUCTION_STEPS: dict[str, str] = {

@@ -28,7 +28,7 @@ class ColumnMeta(BaseModel):
     name: Line
     description_zh: Text = ""
     description_en: Text = ""
-    type: Literal["string", "integer", "float", "date"] = "string"
+    type: Literal["string", "integer", "float", "date", "datetime"] = "string"
 
 
 class DatasetMeta(BaseModel):

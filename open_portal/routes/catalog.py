@@ -26,7 +26,13 @@ router = APIRouter()
 ReaderDep = Annotated[Identity, Depends(Guard("read", "catalog", login=False, per_resource=True))]
 MAX_UPLOAD = 200 * 1024 * 1024
 # The column types an owner can choose, with their labels (translated on the page).
-COLUMN_TYPE_LABELS = {"string": "text", "integer": "integer", "float": "decimal", "date": "date"}
+COLUMN_TYPE_LABELS = {
+    "string": "text",
+    "integer": "integer",
+    "float": "decimal",
+    "date": "date",
+    "datetime": "date and time",
+}
 
 
 @router.get("/catalog", response_class=HTMLResponse)

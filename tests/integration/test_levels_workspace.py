@@ -32,6 +32,7 @@ for name, call in (
 print(json.dumps({
     "levels": {d["id"]: d["level"] for d in client.datasets()},
     "rows": frame.height,
+    "received_at": str(frame.schema["received_at"]),
     "count": count.value,
     "refused": refused,
     "budget": client.budget(),
@@ -84,6 +85,7 @@ def test_one_grant_loads_the_l2_dataset_and_queries_the_l3_one_by_dp(hub: Runnin
     seen = json.loads(output.strip().splitlines()[-1])
     assert seen["levels"] == {L2: "L2", L3: "L3"}
     assert seen["rows"] > 2500
+    assert seen["received_at"].startswith("Datetime")  # typed through to the workspace
     assert seen["count"] > 0
     assert "granted at L3" in seen["refused"]["load_l3"]
     assert "按 L2 级授权" in seen["refused"]["dp_l2"]  # nothing spent: the budget below

@@ -13,6 +13,7 @@ import pytest
 from factories import meta, portal_at
 
 from desensitize import synthetic
+from desensitize.tableio import column_type_casts, infer_column_types
 from open_portal.exceptions import InvalidInput
 from open_portal.models import Dataset, Level
 from open_portal.service import catalog
@@ -152,3 +153,22 @@ def test_types_that_do_not_fit_are_refused(
         version = session.get(Dataset, "typed").latest  # type: ignore[union-attr]
         assert version is not None
         assert version.column_types == EXPECTED_TYPES and not version.policy_confirmed
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["2025-03-01T08:30", "2025-03-02 17:05:59", ""], "datetime"),
+        (["2025/03/01 08:30", "2025/12/31 23:59"], "datetime"),
+        (["2025-03-01T08:30", "2025-03-01"], "string"),  # one value without its time
+        (["2025-03-01 25:30"], "string"),  # no such hour
+    ],
+)
+def test_dates_with_their_time_stay_datetimes(values: list[str], expected: str) -> None:
+    frame = pl.DataFrame({"received_at": values}).lazy()
+    types = infer_column_types(frame)
+    assert types == {"received_at": expected}
+    typed = frame.with_columns(column_type_casts(types, frame.collect_schema())).collect()
+    if expected == "datetime":
+        assert typed.schema["received_at"] == pl.Datetime("us")
+        assert typed["received_at"][0].minute == 30
