@@ -16,13 +16,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from open_portal import dates
 from open_portal.config import get_settings, make_private_dir
 from open_portal.models import Dataset, DatasetVersion, Grant, Level, Release
 from open_portal.service import catalog, detection, workspace_credentials
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal, open_portal
 from open_portal.vault import Vault, VaultError, sha256_hex
-from sandbox.grants import WorkspaceGrant
+from sandbox.grants import WorkspaceDataset, WorkspaceGrant
 
 log = logging.getLogger(__name__)
 _portal: Portal | None = None
@@ -158,6 +159,12 @@ def workspace_grant(user_name: str, server_name: str) -> WorkspaceGrant | None:
         has_records = bool(grant.record_level_ids)
         ends_at = grant.ends_at
         datasets = [session.get(Dataset, d.dataset_id) for d in grant.datasets]
+        shown = tuple(
+            _shown_dataset(dataset, grant.levels[dataset.id].value)
+            for dataset in datasets
+            if dataset is not None
+        )
+        budget = grant.epsilon_budget
     directory = None
     if usable and has_records:
         directory = prepare_release(p, grant)
@@ -169,6 +176,23 @@ def workspace_grant(user_name: str, server_name: str) -> WorkspaceGrant | None:
         ends_at=ends_at,
         release_dir=directory,
         reason=reason or ("" if datasets else "no datasets"),
+        datasets=shown,
+        epsilon_budget=budget,
+        last_day=dates.last_day(ends_at, p.settings.time_zone).isoformat(),
+    )
+
+
+def _shown_dataset(dataset: Dataset, level: str) -> WorkspaceDataset:
+    """A dataset as the welcome notebook presents it (with its DP columns, if declared)."""
+    columns = dict((dataset.dp_schema or {}).get("columns") or {})
+    kinds = {name: str(spec.get("type", "")) for name, spec in columns.items()}
+    return WorkspaceDataset(
+        id=dataset.id,
+        title_zh=dataset.title_zh,
+        title_en=dataset.title_en,
+        level=level,
+        numeric=tuple(n for n, k in kinds.items() if k == "numeric"),
+        categorical=tuple(n for n, k in kinds.items() if k == "categorical"),
     )
 
 

@@ -112,6 +112,8 @@ def _request(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     headers = {
         "Authorization": f"workspace {os.environ.get('PDS_WORKSPACE_TOKEN', '')}",
         "Accept": "application/json",
+        # the portal answers errors in the member's language (set by the spawner)
+        "Accept-Language": os.environ.get("PDS_LANG", "zh"),
         "X-PDS-Grant": grant_id(),
     }
     payload = None

@@ -29,6 +29,18 @@ class WorkspaceLimits:
 
 
 @dataclass(frozen=True)
+class WorkspaceDataset:
+    """A dataset of the grant as the welcome notebook presents it."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    level: str  # "L2": records in the release; "L3": DP queries only
+    numeric: tuple[str, ...] = ()  # columns with declared DP bounds
+    categorical: tuple[str, ...] = ()  # columns with a declared DP domain
+
+
+@dataclass(frozen=True)
 class WorkspaceGrant:
     """A grant as the sandbox sees it: who may start it, what is mounted, until when."""
 
@@ -40,6 +52,9 @@ class WorkspaceGrant:
     release_dir: Path | None  # desensitized release to mount read-only (None for L3)
     limits: WorkspaceLimits | None = None
     reason: str = ""  # why not active, shown to the user in both languages
+    datasets: tuple[WorkspaceDataset, ...] = ()  # for the welcome notebook
+    epsilon_budget: str = ""  # the grant's DP budget ("" or "0": none)
+    last_day: str = ""  # the term's last day where the portal is (ISO date); "" = from ends_at
 
 
 def load_provider(spec: str | GrantProvider) -> GrantProvider:

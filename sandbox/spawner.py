@@ -22,7 +22,7 @@ from urllib.parse import quote, urlparse
 from jupyterhub.spawner import LocalProcessSpawner, SpawnException
 from traitlets import Bool, Callable, Float, Integer, List, Unicode, Union, default
 
-from sandbox import accounts, bwrap, cgroups, disk, events, members, mounts, seccomp
+from sandbox import accounts, bwrap, cgroups, disk, events, members, mounts, seccomp, welcome
 from sandbox.config import get_settings
 from sandbox.exceptions import Error, IsolationError
 from sandbox.grants import (
@@ -192,6 +192,7 @@ class SandboxSpawner(LocalProcessSpawner):
         self._grant: WorkspaceGrant | None = None
         self._progress: list[dict[str, Any]] = []
         self._credential = ""
+        self._language = welcome.DEFAULT_LANGUAGE
         if self.hide_setuid_files and not SandboxSpawner._scan_started:
             # warm the cache of setuid files (a walk of /usr) before the first start needs it
             SandboxSpawner._scan_started = True
@@ -281,7 +282,15 @@ class SandboxSpawner(LocalProcessSpawner):
             env["PDS_PORTAL_SOCKET"] = bwrap.PORTAL_SOCKET
         if self._credential:
             env["PDS_WORKSPACE_TOKEN"] = self._credential
+        env["PDS_LANG"] = self._language
         return env
+
+    def member_language(self) -> str:
+        """The member's language: the spawn's options (``{"lang": "en"}``), else the portal's
+        language cookie on the request that started the spawn, else Chinese."""
+        handler = self.handler
+        cookie = handler.get_cookie(welcome.LANG_COOKIE) if handler is not None else None
+        return welcome.language(self.user_options, cookie)
 
     async def _call_hook(self, hook: Any, grant_id: str) -> Any:
         """Call a credential hook ("module:function" or callable) as ``hook(user, grant)``."""
@@ -349,6 +358,7 @@ class SandboxSpawner(LocalProcessSpawner):
             raise
         self._grant = grant
         self.grant_id = grant.grant_id
+        self._language = self.member_language()
         limits = self.limits_for(grant)
         layout = self.layout(grant.grant_id)
         account = layout.account
@@ -425,8 +435,9 @@ class SandboxSpawner(LocalProcessSpawner):
         uid: int,
         gid: int,
     ) -> tuple[cgroups.Cgroup, members.MemberPaths]:
-        """Directories, volume, this member's home, cgroup, /etc and the release mount
-        (blocking; in a thread)."""
+        """Directories, volume, this member's home (with its welcome notebook), cgroup, /etc
+        (with JupyterLab's settings in the member's language) and the release mount (blocking;
+        in a thread)."""
         layout.create(uid, gid)
         if limits.disk_bytes > 0:
             disk.ensure_volume(layout.image, layout.home, limits.disk_bytes, uid, gid)
@@ -434,6 +445,8 @@ class SandboxSpawner(LocalProcessSpawner):
             layout.home.mkdir(mode=0o700, exist_ok=True)
         member = members.prepare(layout.home, self.user.name, uid, gid)
         bwrap.write_etc(layout.etc, uid, gid)
+        welcome.write_lab_config(layout.etc, self._language)
+        welcome.place_notebook(member.home, grant, self._language, uid, gid)
         group = cgroups.create(self.cgroup_parent, layout.cgroup_name, limits)
         if grant.level != "L3" and grant.release_dir is not None:
             files = share_release(grant.release_dir, gid)

@@ -82,11 +82,19 @@ class RunningHub:
     def workspaces(self) -> Path:
         return WORKSPACES / f"test-{self.url.rsplit(':', 1)[1]}"
 
-    def start_workspace(self, user: str, grant_id: str, token: str, timeout: float = 300) -> None:
-        """Start the named server of a grant as its user, through the hub's REST API."""
+    def start_workspace(
+        self,
+        user: str,
+        grant_id: str,
+        token: str,
+        timeout: float = 300,
+        options: dict[str, str] | None = None,
+    ) -> None:
+        """Start the named server of a grant as its user, through the hub's REST API (with the
+        spawn's ``options``, such as ``{"lang": "en"}``)."""
         headers = {"Authorization": f"token {token}"}
         url = f"{self.url}/hub/api/users/{user}/servers/{grant_id}"
-        response = httpx.post(url, headers=headers, timeout=60)
+        response = httpx.post(url, headers=headers, json=options, timeout=60)
         if response.status_code not in (201, 202):
             raise RuntimeError(f"start refused: {response.status_code} {response.text}")
         deadline = time.monotonic() + timeout
