@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 624, 16, 176  # the plot area inside the SVG
-MIN_SPAN = timedelta(hours=1)
+MIN_SPAN = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class BudgetChart:
     """What the template draws: the spent-ε step line, its axes' ticks, and the budget line."""
 
     points: str  # SVG polyline points of ε spent over time
+    dots: list[tuple[float, float]]  # one per charge, where the line steps up
     x_ticks: list[Tick]
     y_ticks: list[Tick]
     charges: int
@@ -70,6 +71,7 @@ def budget_chart(
     y_ticks = [Tick(y(total * i / 4), _epsilon(total * i / 4)) for i in range(5)]
     return BudgetChart(
         points=" ".join(f"{px},{py}" for px, py in points),
+        dots=[(x(moment), y(spent)) for moment, spent in charges],
         x_ticks=x_ticks,
         y_ticks=y_ticks,
         charges=len(charges),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -184,6 +185,16 @@ def test_in_a_browser_from_the_grant_page(hub: RunningHub, browser: Browser, sho
     assert zh_grant in lab.locator(".jp-MarkdownOutput h1").first.inner_text()
     lab.screenshot(path=shots / "04-welcome-notebook-zh.png")
     lab.close()
+    # two DP queries from the workspace: the chart steps up at their times
+    queries = f'from sandbox import dp\nfor e in ("0.2", "0.3"): dp.count("{L3}", epsilon=e)\nprint("{{}}")'
+    with ThreadPoolExecutor(1) as thread:  # Playwright's loop runs in this one
+        thread.submit(run, hub, hub.token(USER), zh_grant, queries).result()
+    portal.goto(f"{hub.portal}/grants/{zh_grant}")
+    assert "差分隐私查询: 2" in portal.locator("#budget-figure figcaption").inner_text()
+    points = portal.get_attribute("#budget-line", "points") or ""
+    heights = [float(p.split(",")[1]) for p in points.split()]
+    assert len(heights) == 6 and heights[0] > heights[3] > heights[-1]  # 0, then 0.2, then 0.5
+    portal.locator("#budget-figure").screenshot(path=shots / "07-budget-chart-after-queries.png")
     # the member switches the portal to English: the next workspace follows
     portal.goto(f"{hub.portal}/lang/en?next=/services/portal/grants/{en_grant}")
     assert "no differential privacy budget" in portal.locator("#no-dp-budget").inner_text()

@@ -101,8 +101,16 @@ def _grant_in(portal: Portal, state: str) -> str:
     grant_id = make_grant(portal)
     if state == "suspended":
         grants.change_status(portal, actor="officer", grant_id=grant_id, action="suspend")
-    elif state == "expired":
+    elif state == "ended":  # by its holder
         grants.change_status(portal, actor="researcher", grant_id=grant_id, action="end")
+    elif state == "expired":  # its term is over
+        with portal.sessions.begin() as session:
+            session.execute(
+                update(Grant)
+                .where(Grant.id == grant_id)
+                .values(ends_at=portal.clock() - timedelta(seconds=1))
+            )
+        grants.expire_due(portal)
     elif state == "revoked":
         grants.change_status(portal, actor="officer", grant_id=grant_id, action="revoke")
     return grant_id
@@ -317,6 +325,7 @@ DRIVERS: dict[tuple[type, Any, str], Driver] = {
             ("active", "expire"),
             ("suspended", "expire"),
             ("expired", "destroy"),
+            ("ended", "destroy"),
             ("revoked", "destroy"),
         ]
     },

@@ -40,6 +40,7 @@ def test_the_chart_steps_up_at_each_charge_on_a_time_axis() -> None:
     assert [t.label for t in chart.y_ticks] == ["0", "0.5", "1", "1.5", "2"]
     assert [t.label for t in chart.x_ticks][::2] == ["11-01 00:00", "11-01 12:00", "11-02 00:00"]
     assert chart.charges == 2
+    assert chart.dots == [points[2], points[4]]
 
 
 def test_a_long_term_is_labelled_by_day_in_the_time_zone() -> None:
