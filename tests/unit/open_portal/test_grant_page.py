@@ -93,19 +93,20 @@ def test_the_page_shows_the_applications_last_day_and_the_chart(portal: Portal) 
     page = client.get(f"{PREFIX}/grants/{grant_id}?lang=en", headers=auth_header("researcher"))
     assert page.status_code == 200
     # the application's last day, ending at 24:00 there (China Standard Time by default)
-    assert f'<span id="grant-last-day">{ends_on.isoformat()} 24:00 CST</span>' in page.text
+    cst = '<abbr translate="no" title="Asia/Shanghai">CST</abbr>'
+    assert f'<span id="grant-last-day">{ends_on.isoformat()} 24:00 {cst}</span>' in page.text
     assert 'id="budget-chart"' in page.text and 'id="budget-line"' in page.text
-    assert "ε spent" in page.text and "Time (CST)" in page.text
+    assert "ε spent" in page.text and 'Time (<tspan translate="no">CST</tspan>)' in page.text
     assert 'id="no-dp-budget"' not in page.text
     listed = client.get(f"{PREFIX}/grants?lang=en", headers=auth_header("researcher"))
-    assert f"{ends_on.isoformat()} 24:00 CST" in listed.text
+    assert f"{ends_on.isoformat()} 24:00 {cst}" in listed.text
     # a user elsewhere sees the same instant in their own zone
     client.cookies.set("pds-tz", "Europe/London")
     away = client.get(f"{PREFIX}/grants/{grant_id}?lang=en", headers=auth_header("researcher"))
     end = dt.datetime.combine(ends_on + dt.timedelta(days=1), dt.time(), ZoneInfo("Asia/Shanghai"))
     there = end.astimezone(ZoneInfo("Europe/London"))
-    shown = f"{there:%Y-%m-%d %H:%M} {there.tzname()}"
-    assert f'<span id="grant-last-day">{shown}</span>' in away.text
+    shown = f'{there:%Y-%m-%d %H:%M} <abbr translate="no" title="Europe/London">{there.tzname()}'
+    assert f'<span id="grant-last-day">{shown}</abbr></span>' in away.text
 
 
 def test_a_grant_without_dp_says_so_instead_of_an_empty_chart(portal: Portal) -> None:
@@ -123,6 +124,6 @@ def test_a_grant_its_holder_ended_is_shown_as_ended(portal: Portal) -> None:
     zh = client.get(f"{PREFIX}/grants/{grant_id}", headers=auth_header("researcher"))
     assert '<span class="status" id="grant-status">已结束</span>' in zh.text
     en = client.get(f"{PREFIX}/grants/{grant_id}?lang=en", headers=auth_header("researcher"))
-    assert '<span class="status" id="grant-status">ended</span>' in en.text
+    assert '<span class="status" id="grant-status">Ended</span>' in en.text
     today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert f'<span id="grant-last-day">{today.isoformat()} ' in en.text
