@@ -110,7 +110,7 @@ def walk_through(
     page = officer.get(f"/exports/{rid}")
     assert page.status_code == 200
     assert "<td>13812345678</td>" in page.text  # the held copy, rendered as a table
-    assert "personal_data" in page.text and "vote-approve" in page.text
+    assert "<td>个人信息</td>" in page.text and "vote-approve" in page.text  # the check, by name
     queue = officer.get("/exports")
     assert f"/exports/{rid}" in queue.text
     raw = officer.get(f"/exports/{rid}/files/{fid}")
