@@ -22,7 +22,7 @@ from open_portal.exceptions import ConfigurationError, Error
 from open_portal.models import Grant
 from open_portal.routes import ROUTERS
 from open_portal.routes.catalog import MAX_UPLOAD
-from open_portal.service import destruction, detection, grants, harvest
+from open_portal.service import assessment, destruction, detection, grants, harvest
 from open_portal.service.context import Portal, open_portal
 from open_portal.vault import write_private
 from open_portal.web import (
@@ -87,6 +87,7 @@ def create_app(portal: Portal, sso: HubSSO, *, prefix: str) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(detection.resume_detections, portal)
+        await asyncio.to_thread(assessment.resume_assessments, portal)
         task = asyncio.create_task(_expire_periodically(portal))
         yield
         task.cancel()

@@ -142,7 +142,7 @@ def report_json(portal: PortalDep, user: ReaderDep, dataset_id: DatasetId) -> JS
     with portal.sessions() as session:
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
         version = assessment.assessed_version(portal, session, actor=user.name, dataset=dataset)
-        if not version.assessment:
+        if not version.assessment or "failed" in version.assessment:
             raise InvalidInput(
                 "the assessment is being made: try again in a moment",
                 zh="安全评估报告正在生成，请稍后再试",
@@ -159,7 +159,7 @@ def report_pdf(
     with portal.sessions() as session:
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
         version = assessment.assessed_version(portal, session, actor=user.name, dataset=dataset)
-        if not version.assessment:
+        if not version.assessment or "failed" in version.assessment:
             raise InvalidInput(
                 "the assessment is being made: try again in a moment",
                 zh="安全评估报告正在生成，请稍后再试",

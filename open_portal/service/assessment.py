@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 import desensitize
 from open_portal.exceptions import InvalidInput
 from open_portal.i18n import N_
@@ -32,11 +34,31 @@ def start_assessment(portal: Portal, *, version_id: int) -> None:
     portal.background.submit(_in_background, portal, version_id)
 
 
+def resume_assessments(portal: Portal) -> int:
+    """Assess again, in the background, the newest confirmed version of each dataset that has no
+    assessment (a stop of the portal, a failed run, or confirmed before assessments existed);
+    returns how many."""
+    with portal.sessions() as session:
+        missing = [
+            confirmed[-1].id
+            for dataset in session.scalars(select(Dataset))
+            if (confirmed := [v for v in dataset.versions if v.policy_confirmed])
+            and (not confirmed[-1].assessment or "failed" in confirmed[-1].assessment)
+        ]
+    for version_id in missing:
+        start_assessment(portal, version_id=version_id)
+    return len(missing)
+
+
 def _in_background(portal: Portal, version_id: int) -> None:
     try:
         assess(portal, version_id=version_id)
-    except Exception:  # the page says it is not ready; confirming again retries
+    except Exception as exc:  # the page says so; confirming again (or a restart) retries
         log.exception("assessment of version %s failed", version_id)
+        with portal.sessions.begin() as session:
+            version = session.get(DatasetVersion, version_id)
+            if version is not None and not version.assessment:
+                version.assessment = {"failed": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 def assess(portal: Portal, *, version_id: int) -> dict[str, Any] | None:
@@ -155,7 +177,8 @@ def report_view(dataset: Dataset, version: DatasetVersion) -> dict[str, Any]:
         "dataset": dataset,
         "version": version,
         "level": dataset.level.value,
-        "ready": bool(report),
+        "ready": bool(report) and "failed" not in report,
+        "failed": report.get("failed", ""),
         "created_at": report.get("created_at", ""),
         "source_sha256": report.get("input_sha256", ""),
         "output_sha256": report.get("output_sha256", ""),

@@ -154,3 +154,37 @@ def test_the_risk_axis_ends_at_a_round_value_above_the_largest(
     values: list[float], end: float
 ) -> None:
     assert reports.axis_max(values) == pytest.approx(end)
+
+
+def test_a_version_confirmed_without_an_assessment_gets_one_when_the_portal_starts(
+    portal: Portal,
+) -> None:
+    """Versions confirmed before assessments existed (or whose run was cut by a stop)."""
+    version = confirmed(portal, Level.L2)
+    with portal.sessions.begin() as session:
+        held = session.get(DatasetVersion, version.id)
+        assert held is not None
+        held.assessment = {}
+    assert assessment.resume_assessments(portal) == 1
+    drained(portal)
+    with portal.sessions() as session:
+        held = session.get(DatasetVersion, version.id)
+        assert held is not None and held.assessment["k_achieved"] >= 5
+    assert assessment.resume_assessments(portal) == 0
+
+
+def test_a_failed_assessment_is_shown_as_failed_and_retried_at_start(portal: Portal) -> None:
+    version = confirmed(portal, Level.L2)
+    (portal.settings.vault_dir / "people-v1.csv").unlink()  # the raw file cannot be read
+    with portal.sessions.begin() as session:
+        held = session.get(DatasetVersion, version.id)
+        assert held is not None
+        held.assessment = {}
+    assessment.start_assessment(portal, version_id=version.id)
+    drained(portal)
+    with portal.sessions() as session:
+        dataset = session.get(Dataset, "people")
+        assert dataset is not None and dataset.latest is not None
+        view = assessment.report_view(dataset, dataset.latest)
+    assert not view["ready"] and view["failed"]
+    assert assessment.resume_assessments(portal) == 1
