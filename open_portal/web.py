@@ -1,11 +1,11 @@
-"""What every route shares: the portal, the caller, the policy guard, page rendering."""
+"""What every route shares: the portal, the caller, the permission guard, page rendering."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,14 +18,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-import policies
-from open_portal import i18n, labels
+from open_portal import i18n, labels, permissions
 from open_portal.auth import REFUSED, WORKSPACE_SCHEME, HubSSO, Identity
 from open_portal.exceptions import Error, Forbidden
 from open_portal.i18n import LANG_COOKIE, pick_language, translator
 from open_portal.service import workspace_credentials
 from open_portal.service.context import Portal
-from policies import Resource, Subject
+from policies import AccessDenied, Policy
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
@@ -255,30 +254,31 @@ def language(request: Request) -> str:
 
 
 class Guard:
-    """The policy dependency every route declares.
+    """The dependency every route declares: who calls, and the route's own permission if any.
 
-    ``Guard("read", "home")`` checks the policy for the action on the resource kind before the
-    route runs. Where the decision needs the resource's attributes (whose application, which
-    grant), ``per_resource=True`` says the service layer decides with ``policies.check_can`` on
-    the loaded resource; the guard still identifies the caller and requires a login if asked.
+    ``Guard(permissions.check_can_read_audit)`` runs that check of ``open_portal.permissions``
+    on the portal's policy before the route. ``Guard()`` identifies the caller and requires a
+    login (``login=False``: anyone); the decision needs the resource (whose application, which
+    grant), so the service layer makes it with ``open_portal.permissions`` once it is loaded.
     """
 
     def __init__(
-        self, action: str, kind: str, *, login: bool = True, per_resource: bool = False
+        self, check: Callable[[Policy, str], None] | None = None, *, login: bool = True
     ) -> None:
-        self.action, self.kind, self.login, self.per_resource = action, kind, login, per_resource
+        self.check, self.login = check, login
 
     async def __call__(self, request: Request) -> Identity:
         identity = await identify(request)
         if self.login and identity.is_anonymous:
             raise LoginRequired()
-        if not self.per_resource:
-            policies.check_can(Subject(identity.name), self.action, Resource(self.kind))
+        if self.check is not None:
+            self.check(get_portal(request).policy, identity.name)
         request.state.guard = self
         return identity
 
     def __repr__(self) -> str:
-        return f"Guard({self.action!r}, {self.kind!r})"
+        name = self.check.__name__ if self.check else "resource checked by the service"
+        return f"Guard({name}, login={self.login})"
 
 
 PortalDep = Annotated[Portal, Depends(get_portal)]
@@ -291,7 +291,7 @@ def session_of(portal: Portal) -> Session:
 
 def status_of(exc: Exception) -> int:
     """The HTTP status of a user-facing error."""
-    if isinstance(exc, policies.AccessDenied):
+    if isinstance(exc, AccessDenied):
         return 403
     if isinstance(exc, Error):
         return exc.status_code
@@ -323,11 +323,12 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     roles: list[str] = []
     unread = 0
     reviews = 0
+    nav = permissions.nav_rights(portal.policy, identity.name)
     if not identity.is_anonymous:
         roles = portal.policy.all_roles(identity.name)
         with portal.sessions() as session:
             unread = len(queues.unread(session, actor=identity.name))
-            if {"owner", "officer"} & set(roles):
+            if nav.reviews:
                 reviews = len(queues.reviews(portal, session, actor=identity.name))
     csrf = get_sso(request).signer.csrf_token(identity.token) if identity.via == "cookie" else ""
     base = request.app.state.prefix
@@ -340,6 +341,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
             "zone": i18n.pick_zone(request.cookies.get(i18n.ZONE_COOKIE)),
             "user": identity,
             "roles": roles,
+            "nav": nav,
             "unread": unread,
             "review_count": reviews,
             "csrf": csrf,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from open_portal import dates
+from open_portal import dates, permissions
 from open_portal.config import get_settings, make_private_dir
 from open_portal.models import Dataset, DatasetVersion, Grant, Level, Release
 from open_portal.service import catalog, detection, workspace_credentials
@@ -147,14 +147,15 @@ def workspace_grant(user_name: str, server_name: str) -> WorkspaceGrant | None:
         if grant is None:
             return None
         now = p.clock()
-        member = user_name in grant.member_names
-        usable = member and grant.is_usable(now)
-        if not member:
-            reason = "您不是该授权的成员 / you are not a member of this grant"
-        elif not usable:
-            reason = f"授权状态为 {grant.status.value}，或不在有效期内 / the grant is {grant.status.value} or outside its term"
-        else:
+        usable = permissions.can_use_grant(p.policy, session, user_name, grant, now)
+        if usable:
             reason = ""
+        elif not permissions.can_read_grant(p.policy, session, user_name, grant, now):
+            reason = "您不是该授权的成员 / you are not a member of this grant"
+        elif grant.is_usable(now):
+            reason = "您不能使用该授权 / you may not use this grant (members only)"
+        else:
+            reason = f"授权状态为 {grant.status.value}，或不在有效期内 / the grant is {grant.status.value} or outside its term"
         # the sandbox mounts a release only for "L2": a grant with any dataset granted at L2
         has_records = bool(grant.record_level_ids)
         ends_at = grant.ends_at

@@ -1,4 +1,4 @@
-"""``can`` and ``check_can``: the only way anything in the platform decides access."""
+"""``Policy``: the Casbin enforcer over the database, asked by ``open_portal.permissions``."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from open_portal import permissions
 from open_portal.auth import Identity
 from open_portal.models import SourceKind, User
 from open_portal.schemas import NAME_MAX
@@ -16,7 +17,7 @@ from open_portal.service import users as service
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
 router = APIRouter()
-AdminDep = Annotated[Identity, Depends(Guard("manage", "admin"))]
+AdminDep = Annotated[Identity, Depends(Guard(permissions.check_can_manage_platform))]
 
 
 @router.get("/admin", response_class=HTMLResponse)

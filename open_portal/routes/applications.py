@@ -32,9 +32,9 @@ from open_portal.web import CsrfDep, Guard, PortalDep
 
 router = APIRouter()
 # Whether the caller is the applicant, an owner of a dataset or an officer is decided per application.
-MemberDep = Annotated[Identity, Depends(Guard("read", "application", per_resource=True))]
-CreatorDep = Annotated[Identity, Depends(Guard("create", "application", per_resource=True))]
-ReviewerDep = Annotated[Identity, Depends(Guard("review", "application", per_resource=True))]
+MemberDep = Annotated[Identity, Depends(Guard())]
+CreatorDep = Annotated[Identity, Depends(Guard())]
+ReviewerDep = Annotated[Identity, Depends(Guard())]
 CommentField = Annotated[str, Form(max_length=TEXT_MAX)]
 
 

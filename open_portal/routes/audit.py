@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from audit import AuditEvent
+from open_portal import permissions
 from open_portal.auth import Identity
 from open_portal.exceptions import InvalidInput
 from open_portal.i18n import ZONE_COOKIE, pick_zone
@@ -23,8 +24,8 @@ from open_portal.service.context import Portal
 from open_portal.web import Guard, PortalDep, render
 
 router = APIRouter()
-AuditorDep = Annotated[Identity, Depends(Guard("read", "audit"))]
-PublicDep = Annotated[Identity, Depends(Guard("read", "home", login=False))]
+AuditorDep = Annotated[Identity, Depends(Guard(permissions.check_can_read_audit))]
+PublicDep = Annotated[Identity, Depends(Guard(login=False))]
 
 
 UTC = ZoneInfo("UTC")

@@ -13,7 +13,7 @@ from open_portal.schemas import LINE_MAX
 from open_portal.web import Guard, get_sso
 
 router = APIRouter()
-AnyoneDep = Annotated[Identity, Depends(Guard("read", "home", login=False))]
+AnyoneDep = Annotated[Identity, Depends(Guard(login=False))]
 
 
 @router.get("/login")

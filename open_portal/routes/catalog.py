@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from markupsafe import Markup
 from pydantic import BaseModel, Field, ValidationError
 
-from open_portal import ledger, reports, vocabularies
+from open_portal import ledger, permissions, reports, vocabularies
 from open_portal.auth import Identity
 from open_portal.exceptions import Error, InvalidInput
 from open_portal.i18n import translator
@@ -23,7 +23,7 @@ from open_portal.web import CsrfDep, Guard, PortalDep, form_error, language, ren
 from policies import AccessDenied
 
 router = APIRouter()
-ReaderDep = Annotated[Identity, Depends(Guard("read", "catalog", login=False, per_resource=True))]
+ReaderDep = Annotated[Identity, Depends(Guard(login=False))]
 MAX_UPLOAD = 200 * 1024 * 1024
 # The column types an owner can choose, with their labels (translated on the page).
 COLUMN_TYPE_LABELS = {
@@ -88,7 +88,7 @@ def dataset_page(
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
         release = catalog.public_release(session, dataset)
         version = dataset.latest
-        is_owner = dataset.owner == user.name
+        is_owner = permissions.can_update_dataset(portal.policy, user.name, dataset)
         return render(
             request,
             "dataset.html",
@@ -173,7 +173,7 @@ def report_pdf(
     )
 
 
-PublisherDep = Annotated[Identity, Depends(Guard("publish", "dataset", per_resource=True))]
+PublisherDep = Annotated[Identity, Depends(Guard())]
 
 
 def _publish_page(
@@ -291,7 +291,7 @@ def temporal_range(start: str, end: str) -> str:
     return f"{start}/{end}" if start and end else start or end
 
 
-OwnerDep = Annotated[Identity, Depends(Guard("update", "dataset", per_resource=True))]
+OwnerDep = Annotated[Identity, Depends(Guard())]
 
 
 @router.post("/datasets/{dataset_id}/versions", dependencies=[CsrfDep])

@@ -19,8 +19,8 @@ from open_portal.service.grants import get_grant
 from open_portal.web import Guard, PortalDep, language, render
 
 router = APIRouter()
-UserDep = Annotated[Identity, Depends(Guard("use", "grant", per_resource=True))]
-ReaderDep = Annotated[Identity, Depends(Guard("read", "grant", per_resource=True))]
+UserDep = Annotated[Identity, Depends(Guard())]
+ReaderDep = Annotated[Identity, Depends(Guard())]
 
 
 @router.post("/api/workspace/grants/{grant_id}/dp")

@@ -31,13 +31,13 @@ from open_portal.web import CsrfDep, Guard, PortalDep
 router = APIRouter()
 # Who may read, change, review or download a request depends on the request and its grant: the
 # service layer decides on the loaded resource.
-ReaderDep = Annotated[Identity, Depends(Guard("read", "export", per_resource=True))]
-EditorDep = Annotated[Identity, Depends(Guard("edit", "export", per_resource=True))]
-ReviewerDep = Annotated[Identity, Depends(Guard("review", "export", per_resource=True))]
-CreatorDep = Annotated[Identity, Depends(Guard("create", "export", per_resource=True))]
-DownloadDep = Annotated[Identity, Depends(Guard("download", "export", per_resource=True))]
-GrantReaderDep = Annotated[Identity, Depends(Guard("read", "grant", per_resource=True))]
-DestroyerDep = Annotated[Identity, Depends(Guard("destroy", "grant", per_resource=True))]
+ReaderDep = Annotated[Identity, Depends(Guard())]
+EditorDep = Annotated[Identity, Depends(Guard())]
+ReviewerDep = Annotated[Identity, Depends(Guard())]
+CreatorDep = Annotated[Identity, Depends(Guard())]
+DownloadDep = Annotated[Identity, Depends(Guard())]
+GrantReaderDep = Annotated[Identity, Depends(Guard())]
+DestroyerDep = Annotated[Identity, Depends(Guard())]
 
 CommentField = Annotated[str, Form(max_length=TEXT_MAX)]
 

@@ -12,20 +12,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from open_portal import permissions
 from open_portal.auth import Identity
 from open_portal.params import GrantId
 from open_portal.schemas import TEXT_MAX, ReasonInput
 from open_portal.service import grants as service
-from open_portal.service.access import check, grant_resource
 from open_portal.service.context import Portal
 from open_portal.views import grants as views
 from open_portal.views.grants import GrantOut, WorkspaceGrantOut
 from open_portal.web import CsrfDep, Guard, PortalDep
 
 router = APIRouter()
-ReaderDep = Annotated[Identity, Depends(Guard("read", "grant", per_resource=True))]
-ChangeDep = Annotated[Identity, Depends(Guard("change", "grant", per_resource=True))]
-UserDep = Annotated[Identity, Depends(Guard("use", "grant", per_resource=True))]
+ReaderDep = Annotated[Identity, Depends(Guard())]
+ChangeDep = Annotated[Identity, Depends(Guard())]
+UserDep = Annotated[Identity, Depends(Guard())]
 ReasonField = Annotated[str, Form(max_length=TEXT_MAX)]
 
 
@@ -130,5 +130,5 @@ def workspace_grant(portal: PortalDep, user: UserDep, grant_id: GrantId) -> Work
     """What the client inside a workspace sees of its grant."""
     with portal.sessions() as session:
         grant = service.get_grant(portal, session, actor=user.name, grant_id=grant_id)
-        check(user.name, "use", grant_resource(session, grant, user.name, portal.clock()))
+        permissions.check_can_use_grant(portal.policy, session, user.name, grant, portal.clock())
         return views.workspace_grant_out(portal, session, grant)

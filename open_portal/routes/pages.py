@@ -18,14 +18,12 @@ from open_portal.service import notifications, queues
 from open_portal.web import Guard, PortalDep, render
 
 router = APIRouter()
-AnyoneDep = Annotated[Identity, Depends(Guard("read", "home", login=False))]
+AnyoneDep = Annotated[Identity, Depends(Guard(login=False))]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(
-    request: Request, user: Annotated[Identity, Depends(Guard("read", "home", login=False))]
-) -> HTMLResponse:
+def home(request: Request, user: Annotated[Identity, Depends(Guard(login=False))]) -> HTMLResponse:
     return render(request, "home.html")
 
 
@@ -33,7 +31,7 @@ def home(
 def switch_language(
     request: Request,
     code: str,
-    user: Annotated[Identity, Depends(Guard("read", "home", login=False))],
+    user: Annotated[Identity, Depends(Guard(login=False))],
     next: Annotated[str, Query(max_length=LINE_MAX)] = "",
 ) -> RedirectResponse:
     base = request.app.state.prefix
@@ -46,7 +44,7 @@ def switch_language(
 
 @router.get("/notifications", response_class=HTMLResponse)
 def notifications_page(
-    request: Request, portal: PortalDep, user: Annotated[Identity, Depends(Guard("read", "home"))]
+    request: Request, portal: PortalDep, user: Annotated[Identity, Depends(Guard())]
 ) -> HTMLResponse:
     with portal.sessions.begin() as session:
         new = queues.unread(session, actor=user.name)
@@ -57,7 +55,7 @@ def notifications_page(
 
 @router.get("/api/health")
 def health(
-    portal: PortalDep, user: Annotated[Identity, Depends(Guard("read", "home", login=False))]
+    portal: PortalDep, user: Annotated[Identity, Depends(Guard(login=False))]
 ) -> dict[str, object]:
     """Liveness and readiness: the database answers and the audit log is open."""
     with portal.engine.connect() as conn:
@@ -66,9 +64,7 @@ def health(
 
 
 @router.get("/api/me")
-def me(
-    portal: PortalDep, user: Annotated[Identity, Depends(Guard("read", "home"))]
-) -> dict[str, object]:
+def me(portal: PortalDep, user: Annotated[Identity, Depends(Guard())]) -> dict[str, object]:
     """Who the caller is and which roles the policy gives them."""
     return {"name": user.name, "roles": portal.policy.all_roles(user.name), "via": user.via}
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from open_portal import ledger
+from open_portal import ledger, permissions
 from open_portal.exceptions import Forbidden, InvalidInput, InvalidTransition, NotFound
 from open_portal.i18n import N_
 from open_portal.models import (
@@ -26,13 +26,6 @@ from open_portal.models import (
     User,
 )
 from open_portal.schemas import ApplicationInput
-from open_portal.service.access import (
-    allowed,
-    application_resource,
-    check,
-    confirmed_version,
-    domain_of,
-)
 from open_portal.service.auditing import record
 from open_portal.service.catalog import visible_dataset
 from open_portal.service.context import Portal
@@ -57,12 +50,14 @@ def highest(levels: list[Level]) -> Level:
     return max(levels, key=lambda level: level.value)
 
 
-def _datasets(session: Session, data: ApplicationInput, actor: str) -> list[ApplicationDataset]:
+def _datasets(
+    portal: Portal, session: Session, data: ApplicationInput, actor: str
+) -> list[ApplicationDataset]:
     """Each requested dataset with the level asked for it, or ``InvalidInput``."""
     chosen = []
     for dataset_id in sorted(set(data.dataset_ids)):
         # a dataset the applicant may not see (L4, draft) is answered as an unknown one
-        dataset = visible_dataset(session, actor=actor, dataset_id=dataset_id)
+        dataset = visible_dataset(portal, session, actor=actor, dataset_id=dataset_id)
         if dataset is None:
             raise InvalidInput(f"unknown dataset {dataset_id!r}", zh=f"没有数据集 {dataset_id}")
         if dataset.level == Level.L4:
@@ -75,7 +70,7 @@ def _datasets(session: Session, data: ApplicationInput, actor: str) -> list[Appl
                 f"{dataset_id} is open (L1): download it without an application",
                 zh=f"{dataset_id} 为无条件开放数据，可直接下载，无需申请",
             )
-        if confirmed_version(dataset) is None:
+        if permissions.confirmed_version(dataset) is None:
             raise InvalidInput(
                 f"{dataset_id} is not ready: its owner has not confirmed its policy",
                 zh=f"{dataset_id} 尚未就绪：数据提供方未确认脱敏策略",
@@ -97,7 +92,7 @@ def _check_members(session: Session, members: list[str]) -> None:
 def create_application(portal: Portal, *, actor: str, data: ApplicationInput) -> Application:
     """Save a draft application; nothing is sent for review yet."""
     with portal.sessions.begin() as session:
-        datasets = _datasets(session, data, actor)
+        datasets = _datasets(portal, session, data, actor)
         _check_members(session, data.team_members)
         level = highest([d.level for d in datasets])
         application = Application(
@@ -118,7 +113,8 @@ def create_application(portal: Portal, *, actor: str, data: ApplicationInput) ->
             datasets=datasets,
             created_at=portal.clock(),
         )
-        check(actor, "create", application_resource(session, application, actor))
+        ids = [d.dataset_id for d in datasets]
+        permissions.check_can_apply(portal.policy, session, actor, data.kind, ids)
         session.add(application)
         transition(
             portal,
@@ -136,14 +132,14 @@ def update_application(
 ) -> Application:
     """Edit a draft or returned application."""
     with portal.sessions.begin() as session:
-        application = _visible(session, actor, application_id)
-        check(actor, "edit", application_resource(session, application, actor))
+        application = _visible(portal, session, actor, application_id)
+        permissions.check_can_edit_application(portal.policy, session, actor, application)
         if application.status not in EDITABLE:
             raise InvalidTransition(
                 f"an application that is {application.status.value} cannot be edited",
                 zh="只有草稿或被退回的申请可以修改",
             )
-        datasets = _datasets(session, data, actor)
+        datasets = _datasets(portal, session, data, actor)
         _check_members(session, data.team_members)
         for name in (
             "kind",
@@ -175,8 +171,8 @@ def update_application(
 def submit(portal: Portal, *, actor: str, application_id: int) -> Application:
     """Send for review: needs the data-use agreement and the security commitment."""
     with portal.sessions.begin() as session:
-        application = _visible(session, actor, application_id)
-        check(actor, "edit", application_resource(session, application, actor))
+        application = _visible(portal, session, actor, application_id)
+        permissions.check_can_edit_application(portal.policy, session, actor, application)
         move_of(application, "submit")
         if not (application.agreement_accepted and application.commitment_accepted):
             raise InvalidInput(
@@ -187,7 +183,7 @@ def submit(portal: Portal, *, actor: str, application_id: int) -> Application:
         transition(portal, application, "submit", actor=actor)
         reviewers = {session.get(Dataset, d).owner for d in application.dataset_ids}  # type: ignore[union-attr]
         if needs_officer(session, application):
-            reviewers |= set(portal.policy.users_with_role("officer"))
+            reviewers |= permissions.officers_to_co_approve(portal.policy, session, application)
         notify(
             session,
             reviewers - {actor},
@@ -200,8 +196,8 @@ def submit(portal: Portal, *, actor: str, application_id: int) -> Application:
 
 def withdraw(portal: Portal, *, actor: str, application_id: int) -> Application:
     with portal.sessions.begin() as session:
-        application = _visible(session, actor, application_id)
-        check(actor, "edit", application_resource(session, application, actor))
+        application = _visible(portal, session, actor, application_id)
+        permissions.check_can_edit_application(portal.policy, session, actor, application)
         transition(portal, application, "withdraw", actor=actor)
     return application
 
@@ -300,7 +296,7 @@ def review(
     the application back to its author for changes.
     """
     with portal.sessions.begin() as session:
-        application = _visible(session, actor, application_id)
+        application = _visible(portal, session, actor, application_id)
         move_of(application, decision.value)
         if decision != Decision.APPROVE and not comment.strip():
             raise InvalidInput("say why in a comment", zh="退回或拒绝时请填写意见")
@@ -406,11 +402,12 @@ def reviewer_roles(
         if pending_role == ReviewerRole.OWNER and dataset_id is not None:
             dataset = session.get(Dataset, dataset_id)
             assert dataset is not None
-            resource = application_resource(session, application, actor, domain=domain_of(dataset))
-            if dataset.owner == actor and allowed(actor, "review_as_owner", resource):
+            if permissions.can_review_application_as_owner(
+                portal.policy, session, actor, application, dataset
+            ):
                 roles.append((ReviewerRole.OWNER, dataset_id))
-        elif pending_role == ReviewerRole.OFFICER and allowed(
-            actor, "review_as_officer", application_resource(session, application, actor)
+        elif pending_role == ReviewerRole.OFFICER and permissions.can_review_application_as_officer(
+            portal.policy, session, actor, application
         ):
             roles.append((ReviewerRole.OFFICER, None))
     return roles
@@ -435,13 +432,13 @@ def _finish(
 def get_application(
     portal: Portal, session: Session, *, actor: str, application_id: int
 ) -> Application:
-    return _visible(session, actor, application_id)
+    return _visible(portal, session, actor, application_id)
 
 
-def _visible(session: Session, actor: str, application_id: int) -> Application:
+def _visible(portal: Portal, session: Session, actor: str, application_id: int) -> Application:
     """The application if the actor may read it; otherwise the same 404 as an unknown id."""
     application = _get(session, application_id)
-    if not allowed(actor, "read", application_resource(session, application, actor)):
+    if not permissions.can_read_application(portal.policy, session, actor, application):
         raise NotFound(f"no application #{application_id}", zh=f"没有申请 #{application_id}")
     return application
 
@@ -449,7 +446,7 @@ def _visible(session: Session, actor: str, application_id: int) -> Application:
 def list_applications(portal: Portal, session: Session, *, actor: str) -> list[Application]:
     """Applications the actor may read, newest first."""
     every = session.scalars(select(Application).order_by(Application.id.desc())).all()
-    return [a for a in every if allowed(actor, "read", application_resource(session, a, actor))]
+    return [a for a in every if permissions.can_read_application(portal.policy, session, actor, a)]
 
 
 def review_queue(portal: Portal, session: Session, *, actor: str) -> list[Application]:

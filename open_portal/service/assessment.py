@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import select
 
 import desensitize
+from open_portal import permissions
 from open_portal.exceptions import InvalidInput
 from open_portal.i18n import N_
 from open_portal.models import Dataset, DatasetVersion, Level
 from open_portal.service import detection
-from open_portal.service.access import allowed, dataset_resource
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.vault import sha256_hex
@@ -110,7 +110,7 @@ def assessed_version(
 ) -> DatasetVersion:
     """The newest confirmed version whose assessment the actor may read (L1: anyone; other
     levels: the owner, officers and admins), or ``InvalidInput`` when there is none."""
-    if not allowed(actor, "read", dataset_resource(dataset, actor, "assessment")):
+    if not permissions.can_read_assessment(portal.policy, actor, dataset):
         from open_portal.service.catalog import dataset_not_found
 
         raise dataset_not_found(dataset.id)

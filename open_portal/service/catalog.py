@@ -18,16 +18,14 @@ from sqlalchemy.orm import Session
 
 import desensitize
 from desensitize.tableio import COLUMN_TYPES, check_column_types, infer_column_types
-from open_portal import ledger
+from open_portal import ledger, permissions
 from open_portal.exceptions import Forbidden, InvalidInput, NotFound
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
 from open_portal.schemas import DatasetMeta
 from open_portal.service import assessment, detection
-from open_portal.service.access import allowed, check, dataset_resource, domain_of
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.vault import sha256_hex
-from policies import Resource
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 FACETS = ("publisher", "theme", "level", "open_class")
@@ -68,11 +66,7 @@ class Department:
 def owner_departments(portal: Portal, session: Session, *, actor: str) -> list[Department]:
     """The departments the actor may publish for (owner role in ``dept:<code>``), named as
     their datasets already name them (the code when none does)."""
-    codes = sorted(
-        d.removeprefix("dept:")
-        for role, d in portal.policy.role_assignments(actor)
-        if role == "owner" and d.startswith("dept:")
-    )
+    codes = permissions.publishing_departments(portal.policy, actor)
     named = {}
     for dataset in session.scalars(select(Dataset).where(Dataset.publisher.in_(codes))):
         if dataset.publisher_name_zh and dataset.publisher not in named:
@@ -93,7 +87,7 @@ def publish_dataset(
             zh=f"您不是部门 {meta.publisher} 的数据提供方，请选择您所在的部门"
             f"（{'、'.join(d.name_zh for d in departments.values())}）",
         )
-    check(actor, "publish", Resource("dataset", domain=f"dept:{meta.publisher}"))
+    permissions.check_can_publish_dataset(portal.policy, actor, meta.publisher)
     department = departments.get(meta.publisher)
     if department and not meta.publisher_name_zh and department.name_zh != department.code:
         meta = meta.model_copy(
@@ -137,7 +131,7 @@ def upload_version(
     """A new version of an existing dataset; its policy must be confirmed again."""
     with portal.sessions.begin() as session:
         dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
-        check(actor, "update", dataset_resource(dataset, actor, "dataset"))
+        permissions.check_can_update_dataset(portal.policy, actor, dataset)
         version = _add_version(portal, session, dataset, actor, file_name, content)
         dataset.modified = portal.clock()
         record(
@@ -224,7 +218,7 @@ def confirm_policy(
     """
     with portal.sessions.begin() as session:
         dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
-        check(actor, "update", dataset_resource(dataset, actor, "dataset"))
+        permissions.check_can_update_dataset(portal.policy, actor, dataset)
         version = dataset.latest
         if version is None:
             raise InvalidInput("the dataset has no uploaded version", zh="该数据集尚未上传数据")
@@ -360,7 +354,7 @@ def download_release(portal: Portal, *, actor: str, dataset_id: str) -> tuple[Pa
     """The published file of an L1 dataset: no application needed, every download logged."""
     with portal.sessions.begin() as session:
         dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
-        check(actor, "download", dataset_resource(dataset, actor, "release"))
+        permissions.check_can_download_open_release(portal.policy, actor, dataset)
         release = public_release(session, dataset)
         if release is None:
             raise NotFound(
@@ -388,7 +382,7 @@ def set_privacy_budget(
     person across their grants; never below what is spent already."""
     with portal.sessions.begin() as session:
         dataset = get_dataset(portal, session, actor=actor, dataset_id=dataset_id)
-        check(actor, "update", dataset_resource(dataset, actor, "dataset"))
+        permissions.check_can_update_dataset(portal.policy, actor, dataset)
         if dataset.level not in (Level.L2, Level.L3):
             raise InvalidInput(
                 f"{dataset_id} is {dataset.level.value}: privacy budgets are for L2 and L3 data",
@@ -423,16 +417,18 @@ def budget_view(state: ledger.DatasetBalance | None) -> dict[str, str | None] | 
 
 def get_dataset(portal: Portal, session: Session, *, actor: str, dataset_id: str) -> Dataset:
     """A dataset the actor may see; unknown and hidden (L4, draft) datasets look the same."""
-    dataset = visible_dataset(session, actor=actor, dataset_id=dataset_id)
+    dataset = visible_dataset(portal, session, actor=actor, dataset_id=dataset_id)
     if dataset is None:
         raise dataset_not_found(dataset_id)
     return dataset
 
 
-def visible_dataset(session: Session, *, actor: str, dataset_id: str) -> Dataset | None:
+def visible_dataset(
+    portal: Portal, session: Session, *, actor: str, dataset_id: str
+) -> Dataset | None:
     """The dataset if it exists and the policy lets the actor see it in the catalog."""
     dataset = session.get(Dataset, dataset_id)
-    if dataset is None or not allowed(actor, "read", dataset_resource(dataset, actor)):
+    if dataset is None or not permissions.can_read_dataset(portal.policy, actor, dataset):
         return None
     return dataset
 
@@ -483,7 +479,7 @@ def search(
     visible = [
         d
         for d in session.scalars(select(Dataset)).all()
-        if allowed(actor, "read", dataset_resource(d, actor))
+        if permissions.can_read_dataset(portal.policy, actor, d)
     ]
     terms = [t.lower() for t in q.split() if t]
 
@@ -510,6 +506,3 @@ def search(
     found.sort(key=lambda d: getattr(d, key), reverse=direction.strip().lower() == "desc")
     facets = {name: Counter(facet_value(d, name) for d in found) for name in FACETS}
     return SearchResult(total=len(found), datasets=found[start : start + rows], facets=facets)
-
-
-__all__ = ["domain_of"]

@@ -64,7 +64,6 @@ def open_portal(settings: PortalSettings, *, run_migrations: bool = True) -> Por
         migrate(engine)
         seed_default_policy(engine)
     policy = policies.Policy(engine)
-    policies.install(policy)
     master = load_or_create_master_key(settings.secrets_dir / "master.key", create=settings.demo)
     from open_portal.service import auditing
 

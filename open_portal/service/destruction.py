@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from audit.events import GRANT_DESTROYED
-from open_portal import ledger
+from open_portal import ledger, permissions
 from open_portal.exceptions import AuditPending, Forbidden, InvalidTransition, NotFound
 from open_portal.models import (
     DatasetVersion,
@@ -32,7 +32,6 @@ from open_portal.models import (
     GrantStatus,
 )
 from open_portal.service import auditing, exports
-from open_portal.service.access import allowed, check, grant_resource
 from open_portal.service.context import Portal
 from open_portal.service.exports.fields import MAX_REASON, bounded
 from open_portal.service.grants import get_grant
@@ -130,16 +129,10 @@ def _check_people(
             )
         return
     # separation of duties: the officer who confirms is not the one who started it
-    started = grant_resource(
-        session, grant, confirmed_by, now, started_destruction=actor == confirmed_by
+    permissions.check_can_confirm_destruction(
+        portal.policy, session, confirmed_by, grant, now, started_by=actor
     )
-    check(confirmed_by, "destroy", started)
-    if actor != confirmed_by:
-        resource = grant_resource(session, grant, actor, now)
-        if not (
-            allowed(actor, "destroy", resource) or allowed(actor, "request_destruction", resource)
-        ):
-            check(actor, "request_destruction", resource)
+    permissions.check_can_start_destruction(portal.policy, session, actor, grant, now)
 
 
 def request_or_confirm(
@@ -156,8 +149,9 @@ def request_or_confirm(
         grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
         pending = session.get(GrantDestruction, grant_id)
         if pending is None:
-            resource = grant_resource(session, grant, actor, portal.clock())
-            check(actor, "request_destruction", resource)
+            permissions.check_can_start_destruction(
+                portal.policy, session, actor, grant, portal.clock()
+            )
             move_of(grant, "destroy")
             requested = GrantDestruction(
                 grant_id=grant_id,
@@ -171,7 +165,9 @@ def request_or_confirm(
             transition(portal, requested, "request", actor=actor, reason=reason)
             notify(
                 session,
-                set(portal.policy.users_with_role("officer")) - {actor},
+                permissions.officers_to_confirm_destruction(
+                    portal.policy, session, grant, portal.clock(), started_by=actor
+                ),
                 zh=f"{actor} 申请销毁授权 {grant_id}，须由另一位安全审核员确认",
                 en=f"{actor} asks to destroy grant {grant_id}: another security officer confirms",
                 link=f"destruction/{grant_id}",
@@ -472,7 +468,7 @@ def destruction_of(
 ) -> GrantDestruction | None:
     """The destruction record of a grant the actor may read."""
     grant = _grant(session, grant_id)
-    check(actor, "read", grant_resource(session, grant, actor, portal.clock()))
+    permissions.check_can_read_grant(portal.policy, session, actor, grant, portal.clock())
     return session.get(GrantDestruction, grant_id)
 
 

@@ -26,10 +26,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from desensitize.dp import DPFrame, DPQuery, DPSchema, accuracy, run_query
-from open_portal import ledger
+from open_portal import ledger, permissions
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.models import Dataset, DatasetVersion, Grant, GrantStatus, Level
-from open_portal.service.access import check, grant_resource
 from open_portal.service.auditing import record
 from open_portal.service.catalog import raw_frame
 from open_portal.service.context import Portal
@@ -55,7 +54,7 @@ def run_dp_query(
     with portal.sessions() as session:
         grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
         _check_usable(portal, grant)
-        check(actor, "use", grant_resource(session, grant, actor, portal.clock()))
+        permissions.check_can_use_grant(portal.policy, session, actor, grant, portal.clock())
         dataset, version = _dataset_of(session, grant, dataset_id)
         schema = _schema_of(dataset)
         parsed.validate_for(schema)
@@ -142,7 +141,7 @@ def preview_accuracy(
     declared metadata only (no data is read, nothing is spent, nothing is recorded)."""
     with portal.sessions() as session:
         grant = get_grant(portal, session, actor=actor, grant_id=grant_id)
-        check(actor, "use", grant_resource(session, grant, actor, portal.clock()))
+        permissions.check_can_use_grant(portal.policy, session, actor, grant, portal.clock())
         dataset, _ = _dataset_of(session, grant, dataset_id)
         schema = _schema_of(dataset)
     answer = accuracy.preview(schema, query, ci95=ci95, rows=rows)

@@ -15,16 +15,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from open_portal import permissions
 from open_portal.exceptions import InvalidInput, NotFound
 from open_portal.harvesting import HarvestError, RemoteDataset, check_url, read_source
 from open_portal.models import HarvestedDataset, HarvestSource, HarvestStatus, SourceKind
-from open_portal.service.access import check
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
-from policies import Resource
 
 log = logging.getLogger(__name__)
-ADMIN = Resource("admin")
 
 
 def _kind(value: str) -> SourceKind:
@@ -40,7 +38,7 @@ def register_source(
     portal: Portal, *, actor: str, url: str, kind: str, title: str, interval_minutes: int = 60
 ) -> HarvestSource:
     """Register a catalog to harvest; an address is registered once."""
-    check(actor, "manage", ADMIN)
+    permissions.check_can_manage_platform(portal.policy, actor)
     try:
         url = check_url(url)
     except HarvestError as exc:
@@ -73,14 +71,14 @@ def register_source(
 
 
 def list_sources(portal: Portal, session: Session, *, actor: str) -> list[HarvestSource]:
-    check(actor, "manage", ADMIN)
+    permissions.check_can_manage_platform(portal.policy, actor)
     return list(session.scalars(select(HarvestSource).order_by(HarvestSource.id)))
 
 
 def harvest(portal: Portal, *, actor: str, source_id: int) -> HarvestSource:
     """Harvest one source now (an admin's action, or ``system`` on schedule)."""
     if actor != "system":
-        check(actor, "manage", ADMIN)
+        permissions.check_can_manage_platform(portal.policy, actor)
     with portal.sessions() as session:
         source = session.get(HarvestSource, source_id)
         if source is None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from open_portal import permissions
 from open_portal.exceptions import InvalidInput
 from open_portal.models import User
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
-from policies import Resource, check_can
-from policies.enforcer import Subject
 
 ROLES = ("researcher", "operator", "owner", "officer", "admin")
 
@@ -31,7 +30,7 @@ def change_role(
     portal: Portal, *, actor: str, user_name: str, role: str, domain: str, add: bool
 ) -> None:
     """Give or take a role; the policy lives in the database, so it applies at once."""
-    check_can(Subject(actor), "manage", Resource("admin"))
+    permissions.check_can_manage_platform(portal.policy, actor)
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}", zh=f"未知角色 {role}")
     if domain != "*" and not domain.startswith("dept:"):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from open_portal import permissions
 from open_portal.exceptions import Forbidden
 from open_portal.models import Grant, WorkspaceCredential
 from open_portal.service.auditing import record
@@ -43,7 +44,9 @@ def issue(portal: Portal, *, grant_id: str, user: str) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with portal.sessions.begin() as session:
         grant = session.get(Grant, grant_id)
-        if grant is None or user not in grant.member_names or not grant.is_usable(portal.clock()):
+        if grant is None or not permissions.can_use_grant(
+            portal.policy, session, user, grant, portal.clock()
+        ):
             raise Forbidden(
                 f"no usable grant {grant_id!r} for {user}", zh=f"{user} 没有可用的授权 {grant_id}"
             )
@@ -85,7 +88,8 @@ def revoke_in(session: Session, grant_id: str) -> int:
 def holder_of(portal: Portal, token: str) -> Holder | None:
     """The member and grant a credential speaks for, or None if it is unknown or no longer good.
 
-    Good means: issued and not revoked, its grant usable now, its member still a member.
+    Good means: issued and not revoked, and its member may still use its grant now
+    (``permissions.can_use_grant``: a member, the grant usable).
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -97,10 +101,8 @@ def holder_of(portal: Portal, token: str) -> Holder | None:
         if found is None or not hmac.compare_digest(found.token_hash, digest):
             return None
         grant = session.get(Grant, found.grant_id)
-        if (
-            grant is None
-            or found.user_name not in grant.member_names
-            or not grant.is_usable(portal.clock())
+        if grant is None or not permissions.can_use_grant(
+            portal.policy, session, found.user_name, grant, portal.clock()
         ):
             return None
         return Holder(user=found.user_name, grant_id=found.grant_id)

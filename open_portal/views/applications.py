@@ -10,10 +10,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from open_portal.models import Application, ApplicationStatus, Dataset, Level
+from open_portal import permissions
+from open_portal.models import ApplicantKind, Application, ApplicationStatus, Dataset, Level
 from open_portal.service import applications as service
 from open_portal.service import exports, queues
-from open_portal.service.access import allowed, dataset_resource
 from open_portal.service.context import Portal
 from open_portal.service.grants import granted_epsilon
 from open_portal.web import render
@@ -120,15 +120,18 @@ def form_page(request: Request, portal: Portal, *, actor: str, dataset: str) -> 
             d
             for d in session.scalars(select(Dataset).order_by(Dataset.id))
             if d.level in (Level.L2, Level.L3)
-            and allowed(actor, "read", dataset_resource(d, actor))
+            and permissions.can_read_dataset(portal.policy, actor, d)
         ]
-        roles = portal.policy.all_roles(actor)
+        person = permissions.can_apply(portal.policy, session, actor, ApplicantKind.PERSON)
+        organisation = permissions.can_apply(
+            portal.policy, session, actor, ApplicantKind.ORGANISATION
+        )
         return render(
             request,
             "application_form.html",
             datasets=datasets,
             chosen={dataset},
-            kind="organisation" if "operator" in roles and "researcher" not in roles else "person",
+            kind="organisation" if organisation and not person else "person",
             today=date.today(),
             later=date.today() + timedelta(days=90),
             level_access=service.ACCESS_OF_LEVEL,
@@ -145,6 +148,7 @@ def application_page(
             "application.html",
             app=app,
             pending=service.pending_approvals(session, app),
+            rights={"edit": permissions.can_edit_application(portal.policy, session, actor, app)},
             my_roles=service.reviewer_roles(portal, session, app, actor)
             if app.status == ApplicationStatus.SUBMITTED
             else [],

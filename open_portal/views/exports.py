@@ -12,8 +12,16 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from open_portal import permissions
 from open_portal.exceptions import NotFound
-from open_portal.models import ExportFile, ExportRequest, ExportStatus, Grant, GrantDestruction
+from open_portal.models import (
+    DestructionStatus,
+    ExportFile,
+    ExportRequest,
+    ExportStatus,
+    Grant,
+    GrantDestruction,
+)
 from open_portal.previews import BY_REFERENCE, MEDIA_TYPES, SANDBOX_HEADERS, render_preview
 from open_portal.service import destruction, exports
 from open_portal.service.context import Portal
@@ -105,7 +113,7 @@ def file_out(file: ExportFile, reviewer: str = "") -> FileOut:
 def request_out(
     portal: Portal, session: Session, request: ExportRequest, user: str
 ) -> ExportRequestOut:
-    officer = exports.may_see_held(portal, session, request, user)
+    officer = permissions.can_view_held_files(portal.policy, session, user, request, portal.clock())
     return ExportRequestOut(
         id=request.id,
         grant=request.grant_id,
@@ -205,6 +213,7 @@ def list_page(request: Request, portal: Portal, *, actor: str) -> HTMLResponse:
             request,
             "exports.html",
             queue=queue,
+            reviewer=permissions.can_review_exports(portal.policy, actor),
             items=mine,
             summaries={r.id: exports.summary(r) for r in [*queue, *mine]},
         )
@@ -215,11 +224,7 @@ def request_page(request: Request, portal: Portal, *, actor: str, request_id: in
     with portal.sessions() as session:
         item = exports.get_request(portal, session, actor=actor, request_id=request_id)
         view = request_out(portal, session, item, actor).model_dump(mode="json")
-        rights = {
-            action: exports.can(portal, session, item, actor, action)
-            for action in ("edit", "review", "decide", "download")
-        }
-        rights["held"] = exports.may_see_held(portal, session, item, actor)
+        rights = permissions.export_rights(portal.policy, session, actor, item, portal.clock())
         lacking = readiness.missing(item) if rights["edit"] else []
         held = [(f.id, f.kind) for f in item.files if not f.withdrawn] if rights["held"] else []
     previews = {}
@@ -245,7 +250,9 @@ def release_page(request: Request, portal: Portal, *, actor: str, request_id: in
     with portal.sessions() as session:
         item = exports.get_request(portal, session, actor=actor, request_id=request_id)
         view = request_out(portal, session, item, actor).model_dump(mode="json")
-        member = exports.can(portal, session, item, actor, "download")
+        member = permissions.can_download_export(
+            portal.policy, session, actor, item, portal.clock()
+        )
     return render(
         request,
         "export_release.html",
@@ -280,6 +287,16 @@ def destruction_page(
         assert grant is not None
         status = grant.status.value
         waiting = [r.id for r in exports.under_review(session, grant_id)]
+        now = portal.clock()
+        rights = {
+            "start": record is None
+            and permissions.can_start_destruction(portal.policy, session, actor, grant, now),
+            "confirm": record is not None
+            and record.status is DestructionStatus.REQUESTED
+            and permissions.can_confirm_destruction(
+                portal.policy, session, actor, grant, now, started_by=record.triggered_by
+            ),
+        }
     evidence = None
     if record is not None and record.certificate_index is not None:
         evidence = destruction.certificate(portal, actor=actor, grant_id=grant_id)
@@ -289,6 +306,7 @@ def destruction_page(
         grant_id=grant_id,
         grant_status=status,
         record=view,
+        rights=rights,
         waiting=waiting,
         certificate=evidence["entry"]["details"] if evidence else None,
         evidence=json.dumps(evidence, ensure_ascii=False, indent=2) if evidence else "",

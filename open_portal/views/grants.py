@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from open_portal import charts, i18n, ledger
+from open_portal import charts, i18n, ledger, permissions
 from open_portal.models import Dataset, Grant, Level
 from open_portal.service import grants as service
 from open_portal.service.applications import ACCESS_OF_LEVEL
@@ -196,6 +196,6 @@ def grant_page(request: Request, portal: Portal, *, actor: str, grant_id: str) -
                 portal, grant, i18n.pick_zone(request.cookies.get(i18n.ZONE_COOKIE))
             ),
             datasets={d.dataset_id: session.get(Dataset, d.dataset_id) for d in grant.datasets},
-            can_use=actor in grant.member_names and grant.is_usable(portal.clock()),
+            rights=permissions.grant_rights(portal.policy, session, actor, grant, portal.clock()),
             level_access=ACCESS_OF_LEVEL,
         )

@@ -4,7 +4,6 @@ Where things are:
 
 - ``states``: the request states (OpenSAFELY Airlock's names), grouped; the table of valid
   changes is ``service.transitions.EXPORT``;
-- ``access``: who may do what on a request (the policy), and who may read its held copies;
 - ``outbox``: reading a named file out of the workspace's outbox on the host, trusting nothing;
 - ``intake``: taking a file into a request (read, check, seal);
 - ``holding``: the held copies, sealed in the vault under the grant's key;
@@ -14,7 +13,6 @@ Where things are:
 The HTML previews of held files are drawn by ``open_portal.previews``.
 """
 
-from open_portal.service.exports.access import can, export_resource, may_see_held
 from open_portal.service.exports.holding import holding_dir
 from open_portal.service.exports.lifecycle import (
     add_files,
@@ -55,7 +53,6 @@ from open_portal.service.exports.records import (
 from open_portal.service.exports.states import (
     DECISIONS,
     EDITABLE,
-    HELD_READABLE,
     MAX_FILES,
     UNDER_REVIEW,
     VOTING,
@@ -64,7 +61,6 @@ from open_portal.service.exports.states import (
 __all__ = [
     "DECISIONS",
     "EDITABLE",
-    "HELD_READABLE",
     "MAX_FILES",
     "UNDER_REVIEW",
     "VOTING",
@@ -73,7 +69,6 @@ __all__ = [
     "add_files",
     "answer_checks",
     "approvals",
-    "can",
     "check_summary",
     "clean_name",
     "close_for_destruction",
@@ -82,12 +77,10 @@ __all__ = [
     "current_vote",
     "decide",
     "download",
-    "export_resource",
     "file_content",
     "get_request",
     "holding_dir",
     "list_requests",
-    "may_see_held",
     "outbox_of",
     "read_outbox_file",
     "release",

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from open_portal import permissions
 from open_portal.exceptions import Forbidden, InvalidInput, InvalidTransition, NotFound
 from open_portal.models import (
     ExportComment,
@@ -27,11 +28,9 @@ from open_portal.models import (
     Visibility,
     Vote,
 )
-from open_portal.service.access import check
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.service.exports import holding, intake, readiness
-from open_portal.service.exports.access import can, export_resource, request_resource
 from open_portal.service.exports.fields import bounded, group_name
 from open_portal.service.exports.outbox import clean_name
 from open_portal.service.exports.records import (
@@ -77,7 +76,7 @@ def request_export(
     controls = bounded(controls, "controls")
     with portal.sessions.begin() as session:
         grant = get_grant(session, grant_id)
-        check(actor, "create", export_resource(session, grant, actor, actor, portal.clock()))
+        permissions.check_can_request_export(portal.policy, session, actor, grant, portal.clock())
         request = ExportRequest(
             grant_id=grant.id,
             author=actor,
@@ -249,7 +248,7 @@ def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     """Send for review: every group justified, every failing check answered."""
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
-        check(actor, "edit", request_resource(portal, session, request, actor))
+        permissions.check_can_edit_export(portal.policy, session, actor, request, portal.clock())
         move_of(request, "submit")
         files = active_files(request)
         lacking = readiness.missing(request)
@@ -268,10 +267,9 @@ def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
             files=[file_entry(f) for f in files],
         )
         grant = get_grant(session, request.grant_id)
-        officers = set(portal.policy.users_with_role("officer")) - set(grant.member_names)
         notify(
             session,
-            officers - {request.author},
+            permissions.officers_to_review_export(portal.policy, session, request, portal.clock()),
             zh=f"导出申请 #{request.id}（授权 {grant.id}）等待您审核",
             en=f"Export request #{request.id} (grant {grant.id}) is waiting for your review",
             link=f"exports/{request.id}",
@@ -282,7 +280,7 @@ def submit(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
 def withdraw(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
-        check(actor, "edit", request_resource(portal, session, request, actor))
+        permissions.check_can_edit_export(portal.policy, session, actor, request, portal.clock())
         transition(portal, request, "withdraw", actor=actor)
         holding.discard(portal, request)
     return request
@@ -292,7 +290,7 @@ def withdraw(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
 
 
 def _check_reviewer(portal: Portal, session: Session, request: ExportRequest, actor: str) -> None:
-    if not can(portal, session, request, actor, "review"):
+    if not permissions.can_review_export(portal.policy, session, actor, request, portal.clock()):
         raise Forbidden(
             "only a security officer who neither wrote this request nor belongs to its grant "
             "may review it",
@@ -402,7 +400,9 @@ def decide(
     comment = bounded(comment, "comment")
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
-        if not can(portal, session, request, actor, "decide"):
+        if not permissions.can_decide_export(
+            portal.policy, session, actor, request, portal.clock()
+        ):
             raise Forbidden(
                 "only a security officer who neither wrote this request nor belongs to its grant "
                 "may decide on it",
@@ -464,7 +464,9 @@ def release(portal: Portal, *, actor: str, request_id: int) -> ExportRequest:
     """Release the approved files: a manifest signed into the audit log; members may download."""
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
-        if not can(portal, session, request, actor, "decide"):
+        if not permissions.can_decide_export(
+            portal.policy, session, actor, request, portal.clock()
+        ):
             raise Forbidden(
                 "only an independent security officer may release files",
                 zh="只有独立的安全审核员可以放行文件",
@@ -526,8 +528,11 @@ def comment(
         raise InvalidInput("a comment cannot be empty", zh="意见不能为空")
     with portal.sessions.begin() as session:
         request = get_export(session, request_id, lock=True)
-        reviewer = can(portal, session, request, actor, "review")
-        if not reviewer and not can(portal, session, request, actor, "edit"):
+        now = portal.clock()
+        reviewer = permissions.can_review_export(portal.policy, session, actor, request, now)
+        if not reviewer and not permissions.can_edit_export(
+            portal.policy, session, actor, request, now
+        ):
             raise Forbidden("you cannot comment on this request", zh="您不能对此导出申请发表意见")
         if visibility == Visibility.PRIVATE and not reviewer:
             raise Forbidden("only officers write private comments", zh="只有审核员可以发表内部意见")
@@ -587,7 +592,7 @@ def _editable(
     portal: Portal, session: Session, request_id: int, actor: str
 ) -> tuple[ExportRequest, Grant]:
     request = get_export(session, request_id, lock=True)
-    check(actor, "edit", request_resource(portal, session, request, actor))
+    permissions.check_can_edit_export(portal.policy, session, actor, request, portal.clock())
     if request.status not in EDITABLE:
         raise InvalidTransition(
             f"an export request that is {request.status.value} cannot be changed",

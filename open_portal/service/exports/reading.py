@@ -9,13 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from open_portal import permissions
 from open_portal.exceptions import Forbidden, InvalidTransition, NotFound
 from open_portal.models import ExportComment, ExportFile, ExportRequest, Visibility
-from open_portal.service.access import check
 from open_portal.service.auditing import record
 from open_portal.service.context import Portal
 from open_portal.service.exports import holding
-from open_portal.service.exports.access import can, may_see_held, request_resource
 from open_portal.service.exports.records import (
     active_files,
     completed,
@@ -36,7 +35,9 @@ def file_content(
     """
     with portal.sessions.begin() as session:
         request = get_request(portal, session, actor=actor, request_id=request_id)
-        if not may_see_held(portal, session, request, actor):
+        if not permissions.can_view_held_files(
+            portal.policy, session, actor, request, portal.clock()
+        ):
             raise Forbidden(
                 "held files are shown only to the officers reviewing the request, once it is "
                 "submitted; requesters download the files after their release",
@@ -67,7 +68,9 @@ def download(
     """A released file, for a member of the grant only."""
     with portal.sessions.begin() as session:
         request = get_request(portal, session, actor=actor, request_id=request_id)
-        check(actor, "download", request_resource(portal, session, request, actor))
+        permissions.check_can_download_export(
+            portal.policy, session, actor, request, portal.clock()
+        )
         if request.status != E.RELEASED:
             raise InvalidTransition(
                 "only released files can be downloaded", zh="只有已放行的文件可以下载"
@@ -101,7 +104,7 @@ def release_evidence(portal: Portal, *, actor: str, request_id: int) -> dict[str
 
 def get_request(portal: Portal, session: Session, *, actor: str, request_id: int) -> ExportRequest:
     request = get_export(session, request_id)
-    if not can(portal, session, request, actor, "read"):
+    if not permissions.can_read_export(portal.policy, session, actor, request, portal.clock()):
         raise NotFound(f"no export request #{request_id}", zh=f"没有导出申请 #{request_id}")
     return request
 
@@ -113,7 +116,12 @@ def list_requests(
     query = select(ExportRequest).order_by(ExportRequest.id.desc())
     if grant_id is not None:
         query = query.where(ExportRequest.grant_id == grant_id)
-    return [r for r in session.scalars(query) if can(portal, session, r, actor, "read")]
+    now = portal.clock()
+    return [
+        r
+        for r in session.scalars(query)
+        if permissions.can_read_export(portal.policy, session, actor, r, now)
+    ]
 
 
 def review_queue(portal: Portal, session: Session, *, actor: str) -> list[ExportRequest]:
@@ -124,8 +132,9 @@ def review_queue(portal: Portal, session: Session, *, actor: str) -> list[Export
         .order_by(ExportRequest.id)
     )
     out = []
+    now = portal.clock()
     for request in waiting:
-        if not can(portal, session, request, actor, "review"):
+        if not permissions.can_review_export(portal.policy, session, actor, request, now):
             continue
         if request.status in VOTING and completed(request, actor):
             continue
@@ -148,7 +157,7 @@ def under_review(session: Session, grant_id: str) -> list[ExportRequest]:
 def visible_comments(
     portal: Portal, session: Session, request: ExportRequest, user: str
 ) -> list[ExportComment]:
-    officer = can(portal, session, request, user, "review")
+    officer = permissions.can_review_export(portal.policy, session, user, request, portal.clock())
     return [c for c in request.comments if officer or c.visibility == Visibility.PUBLIC]
 
 

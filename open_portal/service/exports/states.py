@@ -19,6 +19,4 @@ EDITABLE = {E.PENDING, E.RETURNED}
 UNDER_REVIEW = {E.SUBMITTED, E.PARTIALLY_REVIEWED, E.REVIEWED}
 VOTING = {E.SUBMITTED, E.PARTIALLY_REVIEWED}
 DECISIONS = ("approve", "reject", "return")
-# states in which the reviewers of a request may read its held copies
-HELD_READABLE = {*UNDER_REVIEW, E.RETURNED, E.APPROVED, E.RELEASED}
 MAX_FILES = 50
