@@ -43,3 +43,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'portal.sqlite'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(autouse=True)
+def _close_workspace_event_logs() -> Iterator[None]:
+    """Close the audit logs a test's workspace events opened, while their directory exists
+    (the process would otherwise close them at exit, after the test's directory is gone)."""
+    yield
+    import sandbox.events
+
+    sandbox.events.close()
