@@ -84,6 +84,20 @@ def catalog_page(
 def dataset_page(
     request: Request, portal: PortalDep, user: ReaderDep, dataset_id: DatasetId
 ) -> HTMLResponse:
+    return _dataset_page(request, portal, user, dataset_id)
+
+
+def _dataset_page(
+    request: Request,
+    portal: Any,
+    user: Identity,
+    dataset_id: str,
+    *,
+    policy_error: str = "",
+    typed: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The dataset page; after a refused confirmation, with the error and what was typed."""
     with portal.sessions() as session:
         dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
         release = catalog.public_release(session, dataset)
@@ -92,6 +106,7 @@ def dataset_page(
         return render(
             request,
             "dataset.html",
+            status_code=status_code,
             dataset=dataset,
             version=version,
             release=release,
@@ -99,6 +114,9 @@ def dataset_page(
             column_types=COLUMN_TYPE_LABELS,
             detection=detection.detection_of(session, version.id) if is_owner and version else None,
             budget=catalog.budget_view(ledger.dataset_balance(session, dataset.id)),
+            policy_error=policy_error,
+            typed_policy=(typed or {}).get("policy_yaml"),
+            typed_types=(typed or {}).get("types", {}),
         )
 
 
@@ -317,26 +335,37 @@ async def upload_version(
 TYPE_FIELD = "type:"
 
 
-@router.post("/datasets/{dataset_id}/policy", dependencies=[CsrfDep])
+@router.post("/datasets/{dataset_id}/policy", dependencies=[CsrfDep], response_model=None)
 async def confirm_policy(
     request: Request,
     portal: PortalDep,
     user: OwnerDep,
     dataset_id: DatasetId,
     policy_yaml: Annotated[str, Form(max_length=DOCUMENT_MAX)],
-) -> RedirectResponse:
+) -> RedirectResponse | HTMLResponse:
     """The policy and, in fields ``type:<column>``, the type of each column in releases."""
     form = await request.form()
     types = {
         k.removeprefix(TYPE_FIELD): str(v) for k, v in form.items() if k.startswith(TYPE_FIELD)
     }
-    catalog.confirm_policy(
-        portal,
-        actor=user.name,
-        dataset_id=dataset_id,
-        policy_yaml=policy_yaml,
-        column_types=types or None,
-    )
+    try:
+        catalog.confirm_policy(
+            portal,
+            actor=user.name,
+            dataset_id=dataset_id,
+            policy_yaml=policy_yaml,
+            column_types=types or None,
+        )
+    except InvalidInput as exc:  # shown above the policy as typed, nothing lost
+        return _dataset_page(
+            request,
+            portal,
+            user,
+            dataset_id,
+            policy_error=form_error(exc, language(request)),
+            typed={"policy_yaml": policy_yaml, "types": types},
+            status_code=exc.status_code,
+        )
     return RedirectResponse(
         f"{request.app.state.prefix}/datasets/{dataset_id}/report", status_code=303
     )

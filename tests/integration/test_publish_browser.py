@@ -82,13 +82,22 @@ def test_an_owner_publishes_a_csv_without_guessing(
     assert "2021/2025" in page_text and "杭州市" in page_text and "每月" in page_text
     owner.screenshot(path=tmp_path / "2-published.png", full_page=True)
 
+    proposed = owner.locator("#policy-yaml").input_value()
+    broken = proposed + "\n  nonexistent_column: {action: drop}\n"
+    owner.fill("#policy-yaml", broken)  # a refused policy: said on the page, the text kept
+    owner.click("#confirm-policy")
+    owner.wait_for_selector("#policy-error")
+    assert "脱敏策略无效" in owner.locator("#policy-error").inner_text()
+    assert owner.locator("#policy-yaml").input_value() == broken.replace("\r\n", "\n")
+    owner.screenshot(path=tmp_path / "3-policy-refused.png", full_page=True)
+    owner.fill("#policy-yaml", proposed)
     owner.click("#confirm-policy")
     owner.wait_for_url("**/datasets/street-stats/report")
     owner.wait_for_selector("#report-summary", timeout=180_000)
     assert (
         owner.locator("#report-columns tr[data-column=residents] td").nth(4).inner_text() == "整数"
     )
-    owner.screenshot(path=tmp_path / "3-report.png", full_page=True)
+    owner.screenshot(path=tmp_path / "4-report.png", full_page=True)
 
     dcat = owner.request.get(f"{hub.portal}/dcat/datasets/street-stats.jsonld").text()
     for expected in ("accrualPeriodicity", "MONTHLY", "2021", "2025", "杭州市", "mailto:data@"):
