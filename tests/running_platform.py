@@ -35,9 +35,16 @@ CHROMIUM_ARGS = [
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free loopback ports (all bound at once, so none is given twice)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 @dataclass
@@ -130,14 +137,14 @@ def running_hub(
     data_dir: Path, *, extra_env: dict[str, str] | None = None, timeout: float = 180
 ) -> Iterator[RunningHub]:
     """``make run``'s entry point in a subprocess; stopped (with its children) afterwards."""
-    port = free_port()
+    port, hub_port, proxy_api_port, portal_port = free_ports(4)
     env = {
         **os.environ,
         "PDS_DATA_DIR": str(data_dir),
         "PDS_PORT": str(port),
-        "PDS_HUB_PORT": str(free_port()),
-        "PDS_PROXY_API_PORT": str(free_port()),
-        "PDS_PORTAL_PORT": str(free_port()),
+        "PDS_HUB_PORT": str(hub_port),
+        "PDS_PROXY_API_PORT": str(proxy_api_port),
+        "PDS_PORTAL_PORT": str(portal_port),
         "PDS_DEMO_PASSWORD": PASSWORD,
         # workspace accounts must be able to traverse these, so not under a private temp dir
         "PDS_WORKSPACE_ROOT": str(WORKSPACES / f"test-{port}"),

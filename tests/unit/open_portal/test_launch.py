@@ -88,7 +88,8 @@ def test_a_taken_port_refuses_the_start_with_one_line(tmp_path: Path, setting: s
     with listening_port() as held:
         port = held.getsockname()[1]
         ports = ("PDS_PORT", "PDS_HUB_PORT", "PDS_PROXY_API_PORT", "PDS_PORTAL_PORT")
-        env = {name: str(free_port()) for name in ports}  # none derived: the machine is busy
+        # none derived (the machine is busy), and no two the same
+        env = {name: str(port) for name, port in zip(ports, free_ports(len(ports)), strict=True)}
         env[setting] = str(port)
         result = launch(tmp_path, **env)
     assert result.returncode == 2
@@ -107,9 +108,19 @@ def test_two_settings_naming_one_port_are_refused(tmp_path: Path) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free loopback ports (bound at once, so none is given twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 LEAVES_A_DAEMON = """
