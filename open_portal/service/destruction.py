@@ -176,6 +176,11 @@ def request_or_confirm(
         started_by, confirmer = pending.triggered_by, pending.confirmed_by
         if pending.status == DestructionStatus.REQUESTED:
             confirmer = actor
+        elif pending.status == DestructionStatus.STARTED:
+            # resuming an interrupted destruction is a confirmation too, not anyone's click
+            permissions.check_can_confirm_destruction(
+                portal.policy, session, actor, grant, portal.clock(), started_by=started_by
+            )
     return destroy_grant(
         portal, actor=started_by, grant_id=grant_id, confirmed_by=confirmer, reason=reason
     )
