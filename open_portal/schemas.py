@@ -98,24 +98,28 @@ class ApplicationInput(BaseModel):
         try:
             eps = Decimal(value or "0")
         except InvalidOperation:
-            raise ValueError("epsilon must be a decimal number") from None
+            raise ValueError("隐私预算 ε 须为数字 / epsilon must be a decimal number") from None
         if not eps.is_finite() or eps < 0 or eps > 100:
-            raise ValueError("epsilon must be between 0 and 100")
+            raise ValueError("隐私预算 ε 须在 0 到 100 之间 / epsilon must be between 0 and 100")
         return str(eps)
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplicationInput:
         if self.ends_on <= self.starts_on:
-            raise ValueError("the end of the term must be after its start")
+            raise ValueError("结束日期须晚于开始日期 / the end of the term must be after its start")
         if self.level == Level.L4:
             raise ValueError("level L4 data can never be requested")
         if self.level == Level.L1:
             raise ValueError("level L1 data is open for download: no application is needed")
         if self.kind == ApplicantKind.ORGANISATION:
             if not self.organisation.strip():
-                raise ValueError("an operator applies as an organisation: give its name")
+                raise ValueError(
+                    "以单位名义申请须填写单位名称 / an operator applies as an organisation: give its name"
+                )
             if not check_uscc(self.organisation_uscc):
-                raise ValueError("the unified social credit code is not valid (GB 32100)")
+                raise ValueError(
+                    "统一社会信用代码无效（GB 32100） / the unified social credit code is not valid (GB 32100)"
+                )
             self.organisation_uscc = self.organisation_uscc.strip().upper()
         self.team_members = sorted({m.strip() for m in self.team_members if m.strip()})
         return self

@@ -11,8 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from open_portal.auth import Identity
+from open_portal.exceptions import Error, InvalidInput
 from open_portal.models import ApplicantKind, Decision, Level
 from open_portal.params import RowId
 from open_portal.schemas import (
@@ -28,7 +30,8 @@ from open_portal.service import applications as service
 from open_portal.service.context import Portal
 from open_portal.views import applications as views
 from open_portal.views.applications import ApplicationOut
-from open_portal.web import CsrfDep, Guard, PortalDep
+from open_portal.web import CsrfDep, Guard, PortalDep, form_error, language, status_of
+from policies import AccessDenied
 
 router = APIRouter()
 # Whether the caller is the applicant, an owner of a dataset or an officer is decided per application.
@@ -70,7 +73,7 @@ def new_application(
     return views.form_page(request, portal, actor=user.name, dataset=dataset)
 
 
-@router.post("/applications", dependencies=[CsrfDep])
+@router.post("/applications", dependencies=[CsrfDep], response_model=None)
 def create_from_form(
     request: Request,
     portal: PortalDep,
@@ -90,25 +93,59 @@ def create_from_form(
     agreement_accepted: Annotated[bool, Form()] = False,
     commitment_accepted: Annotated[bool, Form()] = False,
     submit: bool = False,
-) -> RedirectResponse:
-    """Save the form as a draft, and send it for review with ``?submit=true``."""
-    data = ApplicationInput(
-        kind=kind,
-        dataset_ids=dataset_ids,
-        purpose=purpose,
-        project_description=project_description,
-        products=products,
-        team_members=[m for m in team_members.replace("，", ",").split(",")],
-        level=level,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        epsilon=epsilon,
-        organisation=organisation,
-        organisation_uscc=organisation_uscc,
-        agreement_accepted=agreement_accepted,
-        commitment_accepted=commitment_accepted,
-    )
-    application = service.create_application(portal, actor=user.name, data=data)
+) -> RedirectResponse | HTMLResponse:
+    """Save the form as a draft, and send it for review with ``?submit=true``.
+
+    A refusal shows the form again, with what was typed and what is wrong, and saves nothing.
+    """
+    values = {
+        "dataset_ids": dataset_ids,
+        "purpose": purpose,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "kind": kind.value,
+        "project_description": project_description,
+        "products": products,
+        "team_members": team_members,
+        "epsilon": epsilon,
+        "organisation": organisation,
+        "organisation_uscc": organisation_uscc,
+        "agreement_accepted": agreement_accepted,
+        "commitment_accepted": commitment_accepted,
+    }
+    try:
+        data = ApplicationInput(
+            kind=kind,
+            dataset_ids=dataset_ids,
+            purpose=purpose,
+            project_description=project_description,
+            products=products,
+            team_members=[m for m in team_members.replace("，", ",").split(",")],
+            level=level,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            epsilon=epsilon,
+            organisation=organisation,
+            organisation_uscc=organisation_uscc,
+            agreement_accepted=agreement_accepted,
+            commitment_accepted=commitment_accepted,
+        )
+        if submit and not (agreement_accepted and commitment_accepted):
+            raise InvalidInput(
+                "accept the data-use agreement and the security commitment before submitting",
+                zh="提交前须同意《开放利用协议》和安全承诺",
+            )
+        application = service.create_application(portal, actor=user.name, data=data)
+    except (Error, AccessDenied, ValidationError) as exc:
+        return views.form_page(
+            request,
+            portal,
+            actor=user.name,
+            dataset="",
+            values=values,
+            error=form_error(exc, language(request)),
+            status_code=status_of(exc),
+        )
     if submit:
         service.submit(portal, actor=user.name, application_id=application.id)
     return _to_page(request, application.id)

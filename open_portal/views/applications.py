@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -114,7 +115,17 @@ def list_page(request: Request, portal: Portal, *, actor: str) -> HTMLResponse:
         return render(request, "applications.html", items=items)
 
 
-def form_page(request: Request, portal: Portal, *, actor: str, dataset: str) -> HTMLResponse:
+def form_page(
+    request: Request,
+    portal: Portal,
+    *,
+    actor: str,
+    dataset: str,
+    values: dict[str, Any] | None = None,
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The application form: empty, or again with what was typed and what is wrong."""
     with portal.sessions() as session:
         datasets = [
             d
@@ -126,15 +137,20 @@ def form_page(request: Request, portal: Portal, *, actor: str, dataset: str) -> 
         organisation = permissions.can_apply(
             portal.policy, session, actor, ApplicantKind.ORGANISATION
         )
+        values = values or {}
+        kind = "organisation" if organisation and not person else "person"
         return render(
             request,
             "application_form.html",
+            status_code=status_code,
             datasets=datasets,
-            chosen={dataset},
-            kind="organisation" if organisation and not person else "person",
-            today=date.today(),
-            later=date.today() + timedelta(days=90),
+            chosen=set(values.get("dataset_ids", [dataset])),
+            kind=values.get("kind", kind),
+            today=values.get("starts_on", date.today()),
+            later=values.get("ends_on", date.today() + timedelta(days=90)),
             level_access=service.ACCESS_OF_LEVEL,
+            values=values,
+            error=error,
         )
 
 
