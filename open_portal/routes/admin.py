@@ -14,6 +14,7 @@ from open_portal.models import SourceKind, User
 from open_portal.schemas import NAME_MAX
 from open_portal.service import harvest
 from open_portal.service import users as service
+from open_portal.service.context import Portal
 from open_portal.web import CsrfDep, Guard, PortalDep, render
 
 router = APIRouter()
@@ -34,25 +35,40 @@ def admin_page(request: Request, portal: PortalDep, user: AdminDep) -> HTMLRespo
         )
 
 
+RoleField = Annotated[str, Form(max_length=NAME_MAX)]
+
+
+def _change_role(
+    request: Request, portal: Portal, actor: str, user_name: str, role: str, domain: str, add: bool
+) -> RedirectResponse:
+    service.change_role(
+        portal, actor=actor, user_name=user_name, role=role, domain=domain or "*", add=add
+    )
+    return RedirectResponse(f"{request.app.state.prefix}/admin", status_code=303)
+
+
 @router.post("/admin/roles", dependencies=[CsrfDep])
-def change_role(
+def add_role(
     request: Request,
     portal: PortalDep,
     user: AdminDep,
-    user_name: Annotated[str, Form(max_length=NAME_MAX)],
-    role: Annotated[str, Form(max_length=NAME_MAX)],
-    domain: Annotated[str, Form(max_length=NAME_MAX)] = "*",
-    action: Annotated[str, Form(max_length=NAME_MAX)] = "add",
+    user_name: RoleField,
+    role: RoleField,
+    domain: RoleField = "*",
 ) -> RedirectResponse:
-    service.change_role(
-        portal,
-        actor=user.name,
-        user_name=user_name,
-        role=role,
-        domain=domain or "*",
-        add=action == "add",
-    )
-    return RedirectResponse(f"{request.app.state.prefix}/admin", status_code=303)
+    return _change_role(request, portal, user.name, user_name, role, domain, add=True)
+
+
+@router.post("/admin/roles/remove", dependencies=[CsrfDep])
+def remove_role(
+    request: Request,
+    portal: PortalDep,
+    user: AdminDep,
+    user_name: RoleField,
+    role: RoleField,
+    domain: RoleField = "*",
+) -> RedirectResponse:
+    return _change_role(request, portal, user.name, user_name, role, domain, add=False)
 
 
 @router.get("/admin/harvest", response_class=HTMLResponse)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,21 +17,15 @@ from open_portal.i18n import translator
 from open_portal.models import Level
 from open_portal.params import DatasetId
 from open_portal.schemas import DOCUMENT_MAX, LINE_MAX, NAME_MAX, TEXT_MAX, DatasetMeta
-from open_portal.service import assessment, catalog, detection, harvest
+from open_portal.service import assessment, catalog, detection
+from open_portal.views import catalog as views
+from open_portal.views.catalog import COLUMN_TYPE_LABELS, DatasetBudgetOut
 from open_portal.web import CsrfDep, Guard, PortalDep, form_error, language, render, status_of
 from policies import AccessDenied
 
 router = APIRouter()
 ReaderDep = Annotated[Identity, Depends(Guard(login=False))]
 MAX_UPLOAD = 200 * 1024 * 1024
-# The column types an owner can choose, with their labels (translated on the page).
-COLUMN_TYPE_LABELS = {
-    "string": "text",
-    "integer": "integer",
-    "float": "decimal",
-    "date": "date",
-    "datetime": "date and time",
-}
 
 
 @router.get("/catalog", response_class=HTMLResponse)
@@ -58,26 +51,9 @@ def catalog_page(
         }.items()
         if v
     }
-    with portal.sessions() as session:
-        result = catalog.search(
-            portal, session, actor=user.name, q=q, filters=filters, start=max(start, 0)
-        )
-        # datasets of other platforms (一本账): metadata with a link back, never data
-        harvested = [] if filters else harvest.search(session, q=q)
-        sources = Counter((d.source_id, d.source.title) for d in harvested)
-        if source:
-            harvested = [d for d in harvested if str(d.source_id) == source]
-        return render(
-            request,
-            "catalog.html",
-            result=result,
-            q=q,
-            filters=filters,
-            harvested=harvested[:100],
-            harvested_total=len(harvested),
-            sources=sources.most_common(),
-            publishers=catalog.publisher_names(session),
-        )
+    return views.catalog_page(
+        request, portal, actor=user.name, q=q, filters=filters, start=max(start, 0), source=source
+    )
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
@@ -395,11 +371,11 @@ class BudgetInput(BaseModel):
     per_person: str | None = Field(default=None, max_length=32)
 
 
-@router.post("/api/datasets/{dataset_id}/budget")
+@router.post("/api/datasets/{dataset_id}/budget", response_model=DatasetBudgetOut)
 def set_budget(
     portal: PortalDep, user: OwnerDep, dataset_id: DatasetId, body: BudgetInput
-) -> dict[str, str | None] | None:
+) -> DatasetBudgetOut:
     state = catalog.set_privacy_budget(
         portal, actor=user.name, dataset_id=dataset_id, total=body.total, per_person=body.per_person
     )
-    return catalog.budget_view(state)
+    return views.budget_out(state)
