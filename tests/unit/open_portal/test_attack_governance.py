@@ -343,7 +343,8 @@ ROUTE_PERMISSION: dict[str, tuple[str, Checker]] = {
     "withdraw_export_file": ("export", EDIT_EXPORT),
     "destroy_from_form": ("destruction", _destruction),
     "api_destroy": ("destruction", _destruction),
-    "change_role": ("platform", _manage),
+    "add_role": ("platform", _manage),
+    "remove_role": ("platform", _manage),
     "register_source": ("platform", _manage),
     "run_harvest": ("platform", _manage),
 }
