@@ -18,10 +18,11 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import add_dataset, drained, portal_at
+from factories import add_dataset, drained, portal_at, submitted_application
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hub_users import PREFIX, app_for, auth_header
@@ -45,7 +46,7 @@ from open_portal.models import (
 )
 from open_portal.models.exports import DestructionStatus, GrantDestruction
 from open_portal.routes import ROUTERS
-from open_portal.service import users, workspace_credentials
+from open_portal.service import catalog, users, workspace_credentials
 from open_portal.service.context import Portal
 
 # who -> (user name, roles as (role, domain)); "" is anonymous
@@ -69,6 +70,8 @@ CREDENTIAL = "workspace credential"
 TEAM = ["tom", "ivan", "tess"]
 REQUESTED = ["tickets", "routes"]
 OTHER_GRANT = "g0009"
+HIDDEN = {"L4": "secret-l4", "draft": "draft-l2"}
+UNKNOWN = "never-existed"
 START = datetime.now(UTC) - timedelta(days=10)
 
 
@@ -131,6 +134,8 @@ def _export(session: Session, status: ExportStatus) -> int:
 def _build(portal: Portal) -> dict[str, dict[str, Any]]:
     add_dataset(portal, "tickets", Level.L2, owner="olga", publisher="hotline")
     add_dataset(portal, "routes", Level.L2, owner="owen", publisher="hotline")
+    add_dataset(portal, HIDDEN["L4"], Level.L4, owner="olga", publisher="hotline")
+    add_dataset(portal, HIDDEN["draft"], Level.L2, owner="olga", confirmed=False)
     for name, roles in PEOPLE.values():
         if name:
             users.ensure_user(portal, name=name)
@@ -182,11 +187,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         mp.delenv("JUPYTERHUB_API_URL", raising=False)
         with portal_at(tmp / "data", f"sqlite:///{tmp / 'p.sqlite'}") as portal:
             objects = _build(portal)
-            drained(portal)  # the assessments resumed at start run before any snapshot
             credential = workspace_credentials.issue(portal, grant_id=OTHER_GRANT, user="alice")
             names = sorted({name for name, _ in PEOPLE.values() if name})
             app = app_for(portal, names)
             with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as c:
+                drained(portal)  # the assessments resumed at start run before any snapshot
                 yield World(portal, c, credential, objects)
 
 
@@ -514,3 +519,178 @@ def test_refused_callers_change_nothing(world: World, route: APIRoute) -> None:
                 holes.append(f"{where} (changed the database)")
     watch.db.close()
     assert holes == [], "\n".join(holes)
+
+
+# ---- not found is not found -------------------------------------------------------------------
+
+
+def dataset_reads() -> list[str]:
+    """Every GET route naming a dataset, with each DCAT format, and the CKAN reads."""
+    paths = [
+        route.path
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and "GET" in route.methods and "{dataset_id}" in route.path
+    ]
+    urls = [p.replace("{fmt}", f) for p in paths for f in ("jsonld", "ttl", "rdf")]
+    urls = sorted(set(urls))
+    urls += [f"/api/{v}action/{a}?id={{dataset_id}}" for v in ("3/", "") for a in CKAN_READS]
+    return urls
+
+
+CKAN_READS = ("package_show", "resource_show", "package_activity_list")
+
+
+def _read(world: World, who: str, path: str, dataset_id: str, accept: str) -> tuple[int, str]:
+    headers = {"accept": accept, **_headers(world, who)}
+    response = world.client.get(PREFIX + path.replace("{dataset_id}", dataset_id), headers=headers)
+    return response.status_code, response.text.replace(dataset_id, "ID")
+
+
+def _may_read(world: World, who: str, dataset_id: str) -> bool:
+    from open_portal.models import Dataset
+
+    with world.portal.sessions() as session:
+        dataset = session.get(Dataset, dataset_id)
+        assert dataset is not None
+        return permissions.can_read_dataset(world.portal.policy, PEOPLE[who][0], dataset)
+
+
+def test_hidden_datasets_answer_as_unknown_ids(world: World) -> None:
+    urls = dataset_reads()
+    assert len(urls) > 10
+    differ = []
+    for hidden in HIDDEN.values():
+        askers = [who for who in PEOPLE if not _may_read(world, who, hidden)]
+        assert "stranger" in askers and "data owner" not in askers
+        for who in askers:
+            for url in urls:
+                for accept in ("application/json", "text/html"):
+                    unknown = _unknown(world, who, url, accept)
+                    answer = _read(world, who, url, hidden, accept)
+                    if answer != unknown:
+                        differ.append(f"{url} {hidden} as {who} ({accept}): {answer[0]}")
+    assert differ == [], "\n".join(differ)
+
+
+_UNKNOWN_ANSWERS: dict[tuple[str, str, str], tuple[int, str]] = {}
+
+
+def _unknown(world: World, who: str, url: str, accept: str) -> tuple[int, str]:
+    key = (who, url, accept)
+    if key not in _UNKNOWN_ANSWERS:
+        _UNKNOWN_ANSWERS[key] = _read(world, who, url, UNKNOWN, accept)
+    return _UNKNOWN_ANSWERS[key]
+
+
+def test_hidden_datasets_are_in_no_listing(world: World) -> None:
+    lists = ["/dcat/catalog", "/dcat/catalog.ttl", "/api/3/action/package_list"]
+    lists += [
+        "/api/3/action/package_search?q=*",
+        "/api/3/action/current_package_list_with_resources",
+    ]
+    lists += ["/", "/datasets", "/api/datasets"]
+    leaks = []
+    for who in ("anonymous", "stranger", "other-dept owner", "team member"):
+        for url in lists:
+            response = world.client.get(PREFIX + url, headers=_headers(world, who))
+            assert response.status_code < 500, url
+            leaks += [f"{url} as {who}: {h}" for h in HIDDEN.values() if h in response.text]
+    assert leaks == []
+
+
+# ---- the duties, through both routes of each action ---------------------------------------------
+
+
+@pytest.fixture
+def duties(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Portal, TestClient]]:
+    """A fresh portal: an L3 dataset owned by an owner who is also an officer."""
+    monkeypatch.setenv("PDS_WORKSPACE_ROOT", str(tmp_path / "workspaces"))
+    monkeypatch.setenv("PDS_WORKSPACE_RUN_DIR", str(tmp_path / "run"))
+    monkeypatch.delenv("JUPYTERHUB_API_URL", raising=False)
+    with portal_at(tmp_path / "data", f"sqlite:///{tmp_path / 'p.sqlite'}") as portal:
+        add_dataset(portal, "payments", Level.L3, owner="owen", publisher="hotline")
+        for name, roles in PEOPLE.values():
+            if name:
+                users.ensure_user(portal, name=name)
+            for role, domain in roles:
+                portal.policy.assign_role(name, role, domain)
+        portal.policy.reload()
+        names = sorted({name for name, _ in PEOPLE.values() if name})
+        with TestClient(
+            app_for(portal, names), follow_redirects=False, raise_server_exceptions=False
+        ) as client:
+            drained(portal)
+            yield portal, client
+
+
+def _l3_application(portal: Portal, epsilon: str = "1") -> int:
+    return submitted_application(
+        portal, ["payments"], Level.L3, actor="alice", team_members=["tess"], epsilon=epsilon
+    )
+
+
+def _approve(client: TestClient, who: str, app_id: int, via: str) -> int:
+    headers = auth_header(PEOPLE[who][0])
+    if via == "form":
+        url = f"{PREFIX}/applications/{app_id}/approve"
+        return client.post(url, headers=headers, data={"comment": "同意 ok"}).status_code
+    url = f"{PREFIX}/api/applications/{app_id}/approve"
+    return client.post(url, headers=headers, json={"comment": "同意 ok"}).status_code
+
+
+def _status(portal: Portal, app_id: int) -> ApplicationStatus:
+    with portal.sessions() as session:
+        application = session.get(Application, app_id)
+        assert application is not None
+        return application.status
+
+
+@pytest.mark.parametrize("first", ["api", "form"])
+@pytest.mark.parametrize("who", ["officer", "owner and officer"])
+def test_one_person_never_gives_both_l3_approvals(
+    duties: tuple[Portal, TestClient], who: str, first: str
+) -> None:
+    portal, client = duties
+    app_id = _l3_application(portal)
+    second = "form" if first == "api" else "api"
+    assert _approve(client, who, app_id, first) in (200, 303)
+    assert _approve(client, who, app_id, second) >= 400
+    assert _approve(client, who, app_id, first) >= 400
+    assert _status(portal, app_id) == ApplicationStatus.SUBMITTED
+    other = "officer" if who != "officer" else "owner and officer"
+    assert _approve(client, other, app_id, second) in (200, 303)
+    assert _status(portal, app_id) == ApplicationStatus.APPROVED
+
+
+@pytest.mark.parametrize("via", ["api", "form"])
+@pytest.mark.parametrize("who", ["applicant", "officer on the team"])
+def test_applicant_and_team_never_review(
+    duties: tuple[Portal, TestClient], who: str, via: str
+) -> None:
+    portal, client = duties
+    app_id = _l3_application(portal)
+    for action in ("approve", "return", "reject"):
+        url = f"{PREFIX}/{'api/' if via == 'api' else ''}applications/{app_id}/{action}"
+        headers = auth_header(PEOPLE[who][0])
+        body = {"comment": "意见 a comment"}
+        sent = client.post(
+            url, headers=headers, **({"json": body} if via == "api" else {"data": body})
+        )
+        assert 400 <= sent.status_code < 500, (action, sent.status_code)
+    assert _status(portal, app_id) == ApplicationStatus.SUBMITTED
+
+
+def test_epsilon_beyond_the_dataset_cap_is_refused_at_approval(
+    duties: tuple[Portal, TestClient],
+) -> None:
+    portal, client = duties
+    catalog.set_privacy_budget(portal, actor="owen", dataset_id="payments", total="2")
+    app_id = _l3_application(portal, epsilon="5")
+    first = _approve(client, "owner and officer", app_id, "api")
+    second = _approve(client, "officer", app_id, "form")
+    assert first >= 400 or second >= 400
+    assert max(first, second) < 500
+    assert _status(portal, app_id) == ApplicationStatus.SUBMITTED
+    with portal.sessions() as session:
+        assert session.query(Grant).count() == 0
