@@ -16,6 +16,10 @@ from policies.exceptions import AccessDenied
 from policies.store import DatabaseAdapter
 
 MODEL = Path(__file__).with_name("model.conf")
+# Casbin parses its matcher with ``ast.parse`` at every decision; CPython 3.11 before 3.11.8 may
+# fail with "AST constructor recursion depth mismatch" when two threads parse at once, so every
+# policy in the process decides under one lock (decisions take microseconds).
+_CASBIN = threading.RLock()
 ANONYMOUS = ""
 
 
@@ -44,7 +48,7 @@ class Policy:
 
     def __init__(self, engine: Engine, *, max_age: float = 2.0) -> None:
         self._enforcer = casbin.Enforcer(str(MODEL), DatabaseAdapter(engine))
-        self._lock = threading.Lock()
+        self._lock = _CASBIN
         self._loaded = time.monotonic()
         self.max_age = max_age
 
