@@ -6,16 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 
 from open_portal import permissions
 from open_portal.auth import Identity
-from open_portal.models import SourceKind, User
 from open_portal.schemas import NAME_MAX
 from open_portal.service import harvest
 from open_portal.service import users as service
 from open_portal.service.context import Portal
-from open_portal.web import CsrfDep, Guard, PortalDep, render
+from open_portal.views import admin as views
+from open_portal.web import CsrfDep, Guard, PortalDep
 
 router = APIRouter()
 AdminDep = Annotated[Identity, Depends(Guard(permissions.check_can_manage_platform))]
@@ -23,16 +22,7 @@ AdminDep = Annotated[Identity, Depends(Guard(permissions.check_can_manage_platfo
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, portal: PortalDep, user: AdminDep) -> HTMLResponse:
-    with portal.sessions() as session:
-        people = session.scalars(select(User).order_by(User.name)).all()
-        rows = [(u, portal.policy.role_assignments(u.name)) for u in people]
-        return render(
-            request,
-            "admin.html",
-            rows=rows,
-            all_roles=service.ROLES,
-            vkey=portal.audit.vkey(),
-        )
+    return views.admin_page(request, portal)
 
 
 RoleField = Annotated[str, Form(max_length=NAME_MAX)]
@@ -74,9 +64,7 @@ def remove_role(
 @router.get("/admin/harvest", response_class=HTMLResponse)
 def harvest_page(request: Request, portal: PortalDep, user: AdminDep) -> HTMLResponse:
     """Registered catalogs (一本账 sources), their last harvest and why it failed."""
-    with portal.sessions() as session:
-        sources = harvest.list_sources(portal, session, actor=user.name)
-        return render(request, "harvest.html", sources=sources, kinds=[k.value for k in SourceKind])
+    return views.harvest_page(request, portal, actor=user.name)
 
 
 @router.post("/admin/harvest", dependencies=[CsrfDep])

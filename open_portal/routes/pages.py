@@ -14,8 +14,8 @@ from open_portal.auth import Identity
 from open_portal.exceptions import NotFound
 from open_portal.i18n import LANG_COOKIE, LANGUAGES
 from open_portal.schemas import LINE_MAX
-from open_portal.service import notifications, queues
-from open_portal.web import Guard, PortalDep, render
+from open_portal.views import home as views
+from open_portal.web import Guard, PortalDep
 
 router = APIRouter()
 AnyoneDep = Annotated[Identity, Depends(Guard(login=False))]
@@ -24,7 +24,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: Annotated[Identity, Depends(Guard(login=False))]) -> HTMLResponse:
-    return render(request, "home.html")
+    return views.home_page(request)
 
 
 @router.get("/lang/{code}")
@@ -46,11 +46,7 @@ def switch_language(
 def notifications_page(
     request: Request, portal: PortalDep, user: Annotated[Identity, Depends(Guard())]
 ) -> HTMLResponse:
-    with portal.sessions.begin() as session:
-        new = queues.unread(session, actor=user.name)
-        earlier = notifications.earlier(session, user.name)
-        notifications.mark_read(session, user.name)
-    return render(request, "notifications.html", new=new, earlier=earlier)
+    return views.notifications_page(request, portal, actor=user.name)
 
 
 @router.get("/api/health")
