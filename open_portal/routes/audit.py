@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -21,7 +20,9 @@ from open_portal.params import GrantId
 from open_portal.schemas import NAME_MAX
 from open_portal.service import auditing
 from open_portal.service.context import Portal
-from open_portal.web import Guard, PortalDep, render
+from open_portal.views import audit as views
+from open_portal.views.audit import AuditEventOut
+from open_portal.web import Guard, PortalDep
 
 router = APIRouter()
 AuditorDep = Annotated[Identity, Depends(Guard(permissions.check_can_read_audit))]
@@ -121,33 +122,13 @@ PAGE_SIZE = 50
 def timeline(
     request: Request, portal: PortalDep, user: AuditorDep, filters: PageDep
 ) -> HTMLResponse:
-    types, actors = auditing.known_values(portal)
-    return render(
-        request,
-        "audit.html",
-        page=filters.page(portal, pick_zone(request.cookies.get(ZONE_COOKIE))),
-        checkpoint=portal.audit.checkpoint(),
-        vkey=portal.audit.vkey(),
-        filters=filters,
-        types=types,
-        actors=actors,
-        details=shown_details,
-    )
+    page = filters.page(portal, pick_zone(request.cookies.get(ZONE_COOKIE)))
+    return views.timeline_page(request, portal, page, filters)
 
 
-def shown_details(event: AuditEvent) -> list[tuple[str, str]]:
-    """The event's details as readable text: strings as they are, the rest as JSON with
-    every character as itself (no ``\\u`` escapes)."""
-    view = auditing.event_view(event)["details"]
-    return [
-        (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-        for key, value in view.items()
-    ]
-
-
-@router.get("/api/audit/events")
-def events_api(portal: PortalDep, user: AuditorDep, filters: FilterDep) -> list[dict[str, Any]]:
-    return [{"index": i, **auditing.event_view(e)} for i, e in filters.search(portal)]
+@router.get("/api/audit/events", response_model=list[AuditEventOut])
+def events_api(portal: PortalDep, user: AuditorDep, filters: FilterDep) -> list[AuditEventOut]:
+    return views.events_out(filters.search(portal))
 
 
 @router.get("/audit/checkpoint", response_class=PlainTextResponse)

@@ -17,7 +17,7 @@ from open_portal.routes import ROUTERS
 ROOT = Path(__file__).resolve().parents[3]
 ROUTES = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
 # route modules whose pages and bodies are built in ``open_portal/views``
-THIN = ("applications", "grants", "exports", "pages", "admin")
+THIN = ("applications", "grants", "exports", "pages", "admin", "audit")
 # answers that are signed evidence (an audit entry with its proof), passed on as the log gave it
 EVIDENCE = {
     "/api/exports/{request_id}/release",

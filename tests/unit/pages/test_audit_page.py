@@ -142,3 +142,23 @@ def test_a_bad_date_is_a_clear_bilingual_400(site: tuple[Portal, TestClient]) ->
     )
     assert 400 <= response.status_code < 500
     assert "YYYY-MM-DD" in response.text
+
+
+def test_the_events_api_answers_each_event_with_its_index(
+    site: tuple[Portal, TestClient],
+) -> None:
+    portal, client = site
+    response = client.get(
+        f"{PREFIX}/api/audit/events",
+        params={"type": "export.commented", "limit": "5"},
+        headers=auth_header("officer"),
+    )
+    assert response.status_code == 200, response.text
+    events = response.json()
+    assert len(events) == 5
+    keys = ["index", "actor", "details", "object", "subject", "time", "type"]
+    assert all(list(e) == keys for e in events)
+    for event in events:
+        assert event["type"] == "export.commented"
+        ((_, stored),) = portal.audit.entries(event["index"], event["index"] + 1)
+        assert stored.to_dict() == {k: v for k, v in event.items() if k != "index"}
