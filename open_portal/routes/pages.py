@@ -15,6 +15,7 @@ from open_portal.exceptions import NotFound
 from open_portal.i18n import LANG_COOKIE, LANGUAGES
 from open_portal.schemas import LINE_MAX
 from open_portal.views import home as views
+from open_portal.views.home import HealthOut, MeOut
 from open_portal.web import Guard, PortalDep
 
 router = APIRouter()
@@ -49,20 +50,18 @@ def notifications_page(
     return views.notifications_page(request, portal, actor=user.name)
 
 
-@router.get("/api/health")
-def health(
-    portal: PortalDep, user: Annotated[Identity, Depends(Guard(login=False))]
-) -> dict[str, object]:
+@router.get("/api/health", response_model=HealthOut)
+def health(portal: PortalDep, user: Annotated[Identity, Depends(Guard(login=False))]) -> HealthOut:
     """Liveness and readiness: the database answers and the audit log is open."""
     with portal.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
-    return {"status": "ok", "database": portal.engine.dialect.name, "audit_size": portal.audit.size}
+    return HealthOut(status="ok", database=portal.engine.dialect.name, audit_size=portal.audit.size)
 
 
-@router.get("/api/me")
-def me(portal: PortalDep, user: Annotated[Identity, Depends(Guard())]) -> dict[str, object]:
+@router.get("/api/me", response_model=MeOut)
+def me(portal: PortalDep, user: Annotated[Identity, Depends(Guard())]) -> MeOut:
     """Who the caller is and which roles the policy gives them."""
-    return {"name": user.name, "roles": portal.policy.all_roles(user.name), "via": user.via}
+    return MeOut(name=user.name, roles=portal.policy.all_roles(user.name), via=user.via)
 
 
 @router.get("/api/openapi.json", include_in_schema=False)

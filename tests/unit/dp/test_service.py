@@ -483,3 +483,27 @@ def test_reviewers_see_the_budget_and_an_approval_over_it_is_a_409(portal: Porta
         assert answer.status_code == 409
         assert ("个人额度" if lang == "zh" else "left of their cap") in answer.json()["error"]
     assert portal.audit.size == before
+
+
+def test_the_query_and_budget_api_answer_with_their_declared_bodies(portal: Portal) -> None:
+    seal_payments(portal)
+    grant_id = l3_grant(portal)
+    client = TestClient(app_for(portal, ["operator", "owner"]), follow_redirects=False)
+    token = workspace_credentials.issue(portal, grant_id=grant_id, user="operator")
+    workspace = {"Authorization": f"workspace {token}"}
+    answer = client.post(
+        f"{PREFIX}/api/workspace/grants/{grant_id}/dp",
+        json={"dataset": "payments", "kind": "count", "epsilon": "0.5"},
+        headers=workspace,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert list(body) == ["dataset", "result", "answer_hash", "budget"]
+    assert body["result"]["kind"] == "count" and body["result"]["epsilon"] == "0.5"
+    assert body["budget"] == {"total": "2", "spent": "0.5", "remaining": "1.5"}
+    history = client.get(f"{PREFIX}/api/grants/{grant_id}/budget", headers=auth_header("owner"))
+    assert history.status_code == 200, history.text
+    [charge] = history.json()["charges"]
+    assert charge["answer_hash"] == body["answer_hash"] and charge["spent"] == "0.5"
+    own = client.get(f"{PREFIX}/api/workspace/grants/{grant_id}/budget", headers=workspace)
+    assert own.json() == history.json()
