@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from markupsafe import Markup
 from pydantic import BaseModel, Field, ValidationError
 
-from open_portal import ledger, permissions, reports, vocabularies
 from open_portal.auth import Identity
 from open_portal.exceptions import Error, InvalidInput
-from open_portal.i18n import translator
-from open_portal.models import Level
 from open_portal.params import DatasetId
 from open_portal.schemas import DOCUMENT_MAX, LINE_MAX, NAME_MAX, TEXT_MAX, DatasetMeta
-from open_portal.service import assessment, catalog, detection
+from open_portal.service import assessment, catalog
 from open_portal.views import catalog as views
-from open_portal.views.catalog import COLUMN_TYPE_LABELS, DatasetBudgetOut
-from open_portal.web import CsrfDep, Guard, PortalDep, form_error, language, render, status_of
+from open_portal.views.catalog import DatasetBudgetOut
+from open_portal.web import CsrfDep, Guard, PortalDep, form_error, language, status_of
 from policies import AccessDenied
 
 router = APIRouter()
@@ -60,40 +56,7 @@ def catalog_page(
 def dataset_page(
     request: Request, portal: PortalDep, user: ReaderDep, dataset_id: DatasetId
 ) -> HTMLResponse:
-    return _dataset_page(request, portal, user, dataset_id)
-
-
-def _dataset_page(
-    request: Request,
-    portal: Any,
-    user: Identity,
-    dataset_id: str,
-    *,
-    policy_error: str = "",
-    typed: dict[str, Any] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    """The dataset page; after a refused confirmation, with the error and what was typed."""
-    with portal.sessions() as session:
-        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
-        release = catalog.public_release(session, dataset)
-        version = dataset.latest
-        is_owner = permissions.can_update_dataset(portal.policy, user.name, dataset)
-        return render(
-            request,
-            "dataset.html",
-            status_code=status_code,
-            dataset=dataset,
-            version=version,
-            release=release,
-            is_owner=is_owner,
-            column_types=COLUMN_TYPE_LABELS,
-            detection=detection.detection_of(session, version.id) if is_owner and version else None,
-            budget=catalog.budget_view(ledger.dataset_balance(session, dataset.id)),
-            policy_error=policy_error,
-            typed_policy=(typed or {}).get("policy_yaml"),
-            typed_types=(typed or {}).get("types", {}),
-        )
+    return views.dataset_page(request, portal, actor=user.name, dataset_id=dataset_id)
 
 
 @router.get("/datasets/{dataset_id}/dcat.jsonld")
@@ -114,20 +77,7 @@ def report_page(
     request: Request, portal: PortalDep, user: ReaderDep, dataset_id: DatasetId
 ) -> HTMLResponse:
     """The security assessment of the confirmed policy, with charts (public for L1)."""
-    with portal.sessions() as session:
-        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
-        version = assessment.assessed_version(portal, session, actor=user.name, dataset=dataset)
-        view = assessment.report_view(dataset, version)
-        t = translator(language(request))
-        return render(
-            request,
-            "report.html",
-            view=view,
-            level_note=reports.LEVEL_NOTE.get(view["level"], ""),
-            risk_chart=Markup(reports.risk_svg(view["measures"], t)) if view["ready"] else "",
-            actions_chart=Markup(reports.actions_svg(view["columns"], t)) if view["ready"] else "",
-            detection=detection.detection_of(session, version.id),
-        )
+    return views.report_page(request, portal, actor=user.name, dataset_id=dataset_id)
 
 
 @router.get("/datasets/{dataset_id}/report.json")
@@ -149,53 +99,15 @@ def report_pdf(
     request: Request, portal: PortalDep, user: ReaderDep, dataset_id: DatasetId
 ) -> Response:
     """The assessment as a PDF in the reader's language."""
-    lang = language(request)
-    with portal.sessions() as session:
-        dataset = catalog.get_dataset(portal, session, actor=user.name, dataset_id=dataset_id)
-        version = assessment.assessed_version(portal, session, actor=user.name, dataset=dataset)
-        if not version.assessment or "failed" in version.assessment:
-            raise InvalidInput(
-                "the assessment is being made: try again in a moment",
-                zh="安全评估报告正在生成，请稍后再试",
-            )
-        data = reports.report_pdf(assessment.report_view(dataset, version), translator(lang), lang)
-    name = f"{dataset_id}-v{version.number}-assessment.pdf"
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return views.report_pdf(request, portal, actor=user.name, dataset_id=dataset_id)
 
 
 PublisherDep = Annotated[Identity, Depends(Guard())]
 
 
-def _publish_page(
-    request: Request,
-    portal: Any,
-    user: Identity,
-    *,
-    values: dict[str, str],
-    error: str = "",
-    status_code: int = 200,
-) -> HTMLResponse:
-    with portal.sessions() as session:
-        departments = catalog.owner_departments(portal, session, actor=user.name)
-    return render(
-        request,
-        "publish.html",
-        status_code=status_code,
-        levels=[lv.value for lv in Level],
-        departments=departments,
-        frequencies=vocabularies.FREQUENCIES,
-        values=values,
-        error=error,
-    )
-
-
 @router.get("/publish", response_class=HTMLResponse)
 def publish_form(request: Request, portal: PortalDep, user: PublisherDep) -> HTMLResponse:
-    return _publish_page(request, portal, user, values={})
+    return views.publish_page(request, portal, actor=user.name, values={})
 
 
 @router.post("/publish", dependencies=[CsrfDep], response_model=None)
@@ -259,10 +171,10 @@ async def publish(
             portal, actor=user.name, meta=meta, file_name=file.filename or "upload", content=content
         )
     except (Error, AccessDenied, ValidationError) as exc:
-        return _publish_page(
+        return views.publish_page(
             request,
             portal,
-            user,
+            actor=user.name,
             values=values,
             error=form_error(exc, language(request)),
             status_code=status_of(exc),
@@ -333,11 +245,11 @@ async def confirm_policy(
             column_types=types or None,
         )
     except InvalidInput as exc:  # shown above the policy as typed, nothing lost
-        return _dataset_page(
+        return views.dataset_page(
             request,
             portal,
-            user,
-            dataset_id,
+            actor=user.name,
+            dataset_id=dataset_id,
             policy_error=form_error(exc, language(request)),
             typed={"policy_yaml": policy_yaml, "types": types},
             status_code=exc.status_code,
