@@ -304,16 +304,13 @@ def test_a_page_from_the_workspace_cannot_read_or_change_portal_state(
     before = portal_state(hub, token)
     context: BrowserContext = workspace["context"]
 
-    # 1. an HTML file of the home, served by the workspace's /files/ handler
+    # 1. an HTML file of the home is not served as a page: the lab serves no raw files (ADR 0004)
     page = context.new_page()
     args = probe_args(hub)
     url = f"{hub.workspace_origin(USER)}/user/{USER}/{grant_id}/files/probe.html"
-    page.goto(f"{url}#{json.dumps(args)}")
-    assert page.title() == MARKER  # the workspace page itself loads and runs
-    page.wait_for_function("document.getElementById('result').textContent.length > 0")
-    from_file = json.loads(page.inner_text("#result"))
-    assert "crash" not in from_file, from_file
-    assert_refused(from_file, grant_id)
+    response = page.goto(f"{url}#{json.dumps(args)}")
+    assert response is not None and response.status == 403
+    assert page.title() != MARKER
     page.close()
 
     # 2. the same script in the JupyterLab page: the workspace's own origin
@@ -322,8 +319,8 @@ def test_a_page_from_the_workspace_cannot_read_or_change_portal_state(
     assert in_lab["origin"] == hub.workspace_origin(USER)
     assert_refused(in_lab, grant_id)
     # ... where it does work against its own origin (the workspace's API)
-    own = lab.evaluate(OWN_API, f"/user/{USER}/{grant_id}/api/contents/probe.html")
-    assert own["status"] == 200 and MARKER in own["body"]
+    own = lab.evaluate(OWN_API, f"/user/{USER}/{grant_id}/api/contents/probe.html?content=0")
+    assert own["status"] == 200 and "probe.html" in own["body"]
 
     assert portal_state(hub, token) == before
 

@@ -169,7 +169,8 @@ def test_host_secrets_are_not_there(ws: SandboxEnv) -> None:
 
 def test_etc_is_minimal_and_has_no_secrets(ws: SandboxEnv) -> None:
     got = run(ws, "import json, os; print(json.dumps(sorted(os.listdir('/etc'))))")
-    assert got == ["group", "hostname", "hosts", "nsswitch.conf", "passwd"]
+    # jupyter/: the lab's settings for this workspace (language, no news), written by the spawner
+    assert got == ["group", "hostname", "hosts", "jupyter", "nsswitch.conf", "passwd"]
 
 
 def test_host_processes_are_not_visible(ws: SandboxEnv) -> None:

@@ -72,6 +72,13 @@ def test_l3_workspace_has_no_record_level_data(sandbox_env: SandboxEnv) -> None:
     env = sandbox_env
     # even if a provider passes a release for an L3 grant, it is not mounted
     env.add_grant(grant_id=gid("l3"), level="L3", release_dir=env.release_dir)
+    env.portal.grants[gid("l3")] = {  # the portal names the dataset's level and gives no file
+        "grant_id": gid("l3"),
+        "level": "L3",
+        "ends_at": env.grants[-1]["ends_at"],
+        "datasets": [{"id": "births", "title": "Births", "level": "L3", "file": None}],
+        "budget": {"total": 1.0, "spent": 0.0, "remaining": 1.0},
+    }
     r = env.hub.start_server(USER, gid("l3"))
     assert r.status_code in (201, 202), r.text
     out = env.hub.run_code(

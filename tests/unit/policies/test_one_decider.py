@@ -61,10 +61,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ): "the home page lists the viewer's roles; the navigation uses permissions.nav_rights",
     (
         "open_portal/routes/pages.py",
-        'return {"name": user.name, "roles": portal.policy.all_roles(user.name), "via": user.via}',
+        "return MeOut(name=user.name, roles=portal.policy.all_roles(user.name), via=user.via)",
     ): "GET /api/me reports the caller's roles; nothing is decided with them",
     (
-        "open_portal/routes/admin.py",
+        "open_portal/views/admin.py",
         "rows = [(u, portal.policy.role_assignments(u.name)) for u in people]",
     ): "the admin page lists every user's roles (the route is guarded by can_manage_platform)",
     (
