@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -10,17 +13,59 @@ from types import SimpleNamespace
 from typing import Any
 
 import casbin
+from casbin import util
+from casbin.util.expression import SimpleEval
 from sqlalchemy.engine import Engine
 
 from policies.exceptions import AccessDenied
 from policies.store import DatabaseAdapter
 
 MODEL = Path(__file__).with_name("model.conf")
-# Casbin parses its matcher with ``ast.parse`` at every decision; CPython 3.11 before 3.11.8 may
-# fail with "AST constructor recursion depth mismatch" when two threads parse at once, so every
-# policy in the process decides under one lock (decisions take microseconds).
+# Casbin changes its role links in place, so every policy in the process decides under one lock
+# (decisions take microseconds).
 _CASBIN = threading.RLock()
 ANONYMOUS = ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_matcher(matcher: str) -> ast.expr:
+    """The matcher's syntax tree, parsed once per process.
+
+    Casbin parses its matcher with ``ast.parse`` at every decision. CPython 3.11 before 3.11.8
+    raises "AST constructor recursion depth mismatch" when another thread parses at the same
+    time, and Python itself parses in any thread that formats a traceback (its error carets),
+    so a logged error elsewhere could turn a decision into a server error.
+    """
+    python = re.sub(r"!(?!=)", "not ", matcher.replace("&&", "and").replace("||", "or"))
+    node = ast.parse(python.strip()).body[0]
+    assert isinstance(node, ast.Expr)
+    return node.value
+
+
+class _Enforcer(casbin.Enforcer):
+    """Casbin's enforcer, evaluating each matcher from its tree parsed once: when the policy is
+    loaded, one matcher per rule (the rule's condition put in, as Casbin's ``enforce`` does)."""
+
+    def load_policy(self) -> None:
+        super().load_policy()
+        matcher = self.model["m"]["m"].value
+        if not util.has_eval(matcher):
+            self._get_expression(matcher)
+            return
+        tokens = self.model["p"]["p"].tokens
+        for values in self.model["p"]["p"].policy:
+            rule = dict(zip(tokens, values, strict=False))
+            conditions = [
+                util.escape_assertion(rule[name]) for name in util.get_eval_value(matcher)
+            ]
+            self._get_expression(util.replace_eval(matcher, conditions))
+
+    @staticmethod
+    def _get_expression(expr: str, functions: dict[str, Any] | None = None) -> SimpleEval:
+        evaluator = SimpleEval("", functions)
+        evaluator.expr = expr
+        evaluator.ast_parsed_value = _parsed_matcher(expr)
+        return evaluator
 
 
 @dataclass(frozen=True)
@@ -47,8 +92,9 @@ class Policy:
     """A Casbin enforcer over the database, reloaded when older than ``max_age`` seconds."""
 
     def __init__(self, engine: Engine, *, max_age: float = 2.0) -> None:
-        self._enforcer = casbin.Enforcer(str(MODEL), DatabaseAdapter(engine))
         self._lock = _CASBIN
+        with self._lock:
+            self._enforcer = _Enforcer(str(MODEL), DatabaseAdapter(engine))
         self._loaded = time.monotonic()
         self.max_age = max_age
 
