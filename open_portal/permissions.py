@@ -437,7 +437,8 @@ def check_can_start_destruction(
 def can_confirm_destruction(
     policy: Policy, session: Session, user: str, grant: Grant, now: datetime, started_by: str
 ) -> bool:
-    """Confirm (and so run) a destruction: an officer other than the one who started it."""
+    """Confirm (and so run) a destruction: an officer other than the one who started it, and not
+    on the grant (a member or an invitee)."""
     resources = _grant(session, grant, user, now, started_destruction=started_by == user)
     return _allowed(policy, user, "destroy", resources)
 

@@ -215,3 +215,21 @@ def test_approval_refuses_when_no_version_is_confirmed(portal: Portal, lang: str
     assert status(portal, app_id) == ApplicationStatus.SUBMITTED
     with portal.sessions() as session:
         assert session.get(Grant, f"g{app_id:04d}") is None
+
+
+def test_an_officer_on_the_grant_cannot_confirm_its_destruction(portal: Portal) -> None:
+    app_id = submitted_application(portal, ["tickets"], team_members=["officer2"])
+    applications.review(portal, actor="owner", application_id=app_id, decision=Decision.APPROVE)
+    grant_id = f"g{app_id:04d}"
+    join_team(portal, grant_id, ["officer2"])
+    grants.change_status(portal, actor="researcher", grant_id=grant_id, action="end")
+    destruction.request_or_confirm(portal, actor="researcher", grant_id=grant_id)
+    with pytest.raises(AccessDenied):
+        destruction.request_or_confirm(portal, actor="officer2", grant_id=grant_id)
+    with pytest.raises(AccessDenied):
+        destruction.destroy_grant(
+            portal, actor="researcher", grant_id=grant_id, confirmed_by="officer2"
+        )
+    assert _grant_status(portal, grant_id) == GrantStatus.ENDED
+    destruction.request_or_confirm(portal, actor="officer", grant_id=grant_id)
+    assert _grant_status(portal, grant_id) == GrantStatus.DESTROYED

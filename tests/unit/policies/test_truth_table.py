@@ -12,7 +12,7 @@ The separation of duties of issue 13 is in the table: the applicant and the team
 (``officer on the team``, ``owner on the team``); the two approvals of an L3 application come
 from two people (``owner and officer`` approves as owner only); an invited team member uses
 nothing before accepting (``invitee``); the officer who started a destruction does not confirm
-it (``destruction starter``).
+it (``destruction starter``), nor does an officer on the grant's team.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "can_revoke_grant": same(OFFICERS | GRANT_OWNERS, GRANT_STATES),
     "can_end_grant": same({"applicant"}, GRANT_STATES),
     "can_start_destruction": same(OFFICERS | {"applicant"}, GRANT_STATES),
-    "can_confirm_destruction": same(OFFICERS - {"destruction starter"}, GRANT_STATES),
+    "can_confirm_destruction": same(NOT_MEMBERS - {"destruction starter"}, GRANT_STATES),
     "can_request_export": only(MEMBERS, ("active",), GRANT_STATES),
     # export requests, on an active grant
     "can_read_export": same(MEMBERS | OFFICERS | {"admin"}, EXPORT_STATES),
