@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import desensitize
 from desensitize.tableio import COLUMN_TYPES, check_column_types, infer_column_types
-from open_portal import ledger, permissions
+from open_portal import ledger, permissions, vocabularies
 from open_portal.exceptions import Forbidden, InvalidInput, NotFound
 from open_portal.models import OPEN_CLASS_OF_LEVEL, Dataset, DatasetVersion, Level, Release
 from open_portal.schemas import DatasetMeta
@@ -74,6 +74,23 @@ def owner_departments(portal: Portal, session: Session, *, actor: str) -> list[D
     return [Department(c, *named.get(c, (c, c))) for c in codes]
 
 
+def _check_vocabulary(meta: DatasetMeta) -> None:
+    """Theme and update frequency come from the controlled vocabularies DCAT-AP speaks."""
+    if meta.theme and vocabularies.theme(meta.theme) is None:
+        codes = ", ".join(vocabularies.THEMES)
+        raise InvalidInput(
+            f"unknown theme {meta.theme!r}: choose an EU data theme ({codes})",
+            zh=f"未知的主题 {meta.theme}，请从数据主题中选择（{codes}）",
+        )
+    if meta.update_frequency and vocabularies.frequency(meta.update_frequency) is None:
+        names = ", ".join(t.en for t in vocabularies.FREQUENCIES.values())
+        raise InvalidInput(
+            f"unknown update frequency {meta.update_frequency!r}: choose one of {names}",
+            zh=f"未知的更新频率 {meta.update_frequency}，请选择"
+            f"{'、'.join(t.zh for t in vocabularies.FREQUENCIES.values())}之一",
+        )
+
+
 def publish_dataset(
     portal: Portal, *, actor: str, meta: DatasetMeta, file_name: str, content: bytes
 ) -> Dataset:
@@ -88,6 +105,7 @@ def publish_dataset(
             f"（{'、'.join(d.name_zh for d in departments.values())}）",
         )
     permissions.check_can_publish_dataset(portal.policy, actor, meta.publisher)
+    _check_vocabulary(meta)
     department = departments.get(meta.publisher)
     if department and not meta.publisher_name_zh and department.name_zh != department.code:
         meta = meta.model_copy(

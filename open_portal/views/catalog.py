@@ -167,6 +167,8 @@ def publish_page(
         levels=[lv.value for lv in Level],
         departments=departments,
         frequencies=vocabularies.FREQUENCIES,
+        themes=vocabularies.THEMES,
+        chosen_theme=(term.code if (term := vocabularies.theme(values.get("theme", ""))) else ""),
         values=values,
         error=error,
     )

@@ -30,6 +30,7 @@ def fill(page: Page, dataset_id: str, csv: Path) -> None:
     page.fill("#title_en", "Street population and services")
     page.select_option("#publisher", "hotline")
     page.select_option("#level", "L2")
+    page.select_option("#theme", "SOCI")
     page.fill("#temporal_start", "2021")
     page.fill("#temporal_end", "2025")
     page.fill("#spatial_coverage", "杭州市")
@@ -54,6 +55,8 @@ def test_an_owner_publishes_a_csv_without_guessing(
     owner.goto(f"{hub.portal}/publish")
     options = owner.locator("#publisher option").all_inner_texts()
     assert any("12345 政务服务热线" in o for o in options)  # departments by name, to choose
+    themes = owner.locator("#theme option").all_inner_texts()
+    assert "人口和社会" in themes and len(themes) == 14  # the EU data themes, and none
     owner.fill("#id", "Bad Id!")
     assert owner.locator("#id").evaluate("e => e.checkValidity()") is False  # pattern works
     owner.fill("#id", "street-stats")
@@ -66,6 +69,7 @@ def test_an_owner_publishes_a_csv_without_guessing(
     assert owner.locator("#title_zh").input_value() == "街道人口与服务统计"  # nothing lost
     assert owner.locator("#temporal_end").input_value() == "2025"
     assert owner.locator("#update_frequency").input_value() == "MONTHLY"
+    assert owner.locator("#theme").input_value() == "SOCI"
     assert owner.locator("#publisher").input_value() == "hotline"
     owner.screenshot(path=tmp_path / "1-publish-refused.png", full_page=True)
 
@@ -100,6 +104,7 @@ def test_an_owner_publishes_a_csv_without_guessing(
     owner.screenshot(path=tmp_path / "4-report.png", full_page=True)
 
     dcat = owner.request.get(f"{hub.portal}/dcat/datasets/street-stats.jsonld").text()
-    for expected in ("accrualPeriodicity", "MONTHLY", "2021", "2025", "杭州市", "mailto:data@"):
+    for expected in ("accrualPeriodicity", "MONTHLY", "data-theme/SOCI", "2021", "2025", "杭州市"):
         assert expected in dcat
+    assert "mailto:data@" in dcat
     owner.context.close()

@@ -129,3 +129,41 @@ def test_the_time_range_in_years(start: str, end: str, expected: str) -> None:
 def test_a_bad_time_range_is_refused(start: str, end: str) -> None:
     with pytest.raises(InvalidInput):
         temporal_range(start, end)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "zh"),
+    [
+        ("theme", "天气", "未知的主题"),
+        ("theme", "SOCIETY", "未知的主题"),
+        ("update_frequency", "sometimes", "未知的更新频率"),
+    ],
+)
+def test_a_theme_or_frequency_outside_the_vocabularies_is_refused(
+    portal: Portal, field: str, value: str, zh: str
+) -> None:
+    odd = meta("odd", Level.L2).model_copy(update={"publisher": "hotline", field: value})
+    with pytest.raises(InvalidInput) as refused:
+        catalog.publish_dataset(
+            portal, actor="owner", meta=odd, file_name="o.csv", content=typed_csv()
+        )
+    assert value in str(refused.value) and zh in refused.value.message_zh
+    with portal.sessions() as session:
+        assert session.get(Dataset, "odd") is None
+
+
+@pytest.mark.parametrize(
+    ("theme", "frequency"), [("SOCI", "MONTHLY"), ("社会保障", "每月"), ("", "")]
+)
+def test_eu_codes_catalog_names_or_nothing_are_taken(
+    portal: Portal, theme: str, frequency: str
+) -> None:
+    fine = meta("fine", Level.L2).model_copy(
+        update={"publisher": "hotline", "theme": theme, "update_frequency": frequency}
+    )
+    catalog.publish_dataset(
+        portal, actor="owner", meta=fine, file_name="f.csv", content=typed_csv()
+    )
+    with portal.sessions() as session:
+        stored = session.get(Dataset, "fine")
+        assert stored is not None and (stored.theme, stored.update_frequency) == (theme, frequency)
