@@ -70,33 +70,6 @@ print(json.dumps({"hub": hub, "readable": readable, "listed": listed, "pids": le
 """
 
 
-def approve(hub: RunningHub) -> str:
-    import datetime as dt
-
-    today = dt.date.today()
-    with hub.api("researcher") as researcher, hub.api("owner") as owner:
-        created = researcher.post(
-            "/api/applications",
-            params={"submit": "true"},
-            json={
-                "kind": "person",
-                "dataset_ids": ["hotline-tickets"],
-                "purpose": "工作区内核攻击测试",
-                "level": "L2",
-                "starts_on": today.isoformat(),
-                "ends_on": (today + dt.timedelta(days=30)).isoformat(),
-                "epsilon": "0",
-                "team_members": ["operator"],
-                "agreement_accepted": True,
-                "commitment_accepted": True,
-            },
-        )
-        assert created.status_code == 201, created.text
-        app_id = created.json()["id"]
-        assert owner.post(f"/api/applications/{app_id}/approve").status_code == 200
-    return f"g{app_id:04d}"
-
-
 def hub_calls(grant_id: str, other_grant: str) -> list[tuple[str, str, object]]:
     """Hub API calls a stolen server token would want: other users, tokens, servers, the proxy."""
     calls: list[tuple[str, str, object]] = []
@@ -128,7 +101,10 @@ ALLOWED = {"GET /user", "GET /users/researcher", "POST /users/researcher/activit
 
 
 def test_kernel_reaches_nothing_beyond_its_grant(hub: RunningHub) -> None:
-    grant_id, other = approve(hub), approve(hub)
+    grant_id, other = (
+        hub.approved_grant("hotline-tickets", team=("operator",), purpose="工作区内核攻击测试")
+        for _ in range(2)
+    )
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
     hub.start_workspace("researcher", other, token)

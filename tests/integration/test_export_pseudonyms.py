@@ -8,7 +8,7 @@ workspace client; the portal's checks must flag both files.
 from __future__ import annotations
 
 import pytest
-from integration.test_workspace_platform import approve, run
+from integration.test_workspace_platform import run
 from running_platform import RunningHub
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ print(json.dumps({"request": rid, "column": columns[0], "copied": len(values), "
 
 
 def test_pseudonyms_copied_from_the_release_are_flagged(hub: RunningHub) -> None:
-    grant_id = approve(hub, "hotline-tickets", "L2")
+    grant_id = hub.approved_grant("hotline-tickets")
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
     done = run(hub, token, grant_id, COPY_PSEUDONYMS)

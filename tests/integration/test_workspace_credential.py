@@ -8,7 +8,6 @@ not listed by hand), through the portal socket the workspace really has.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import time
@@ -100,36 +99,6 @@ print("CREDENTIAL " + credential)
 """
 
 
-def approve(hub: RunningHub, dataset: str, level: str, epsilon: str = "0") -> tuple[int, str]:
-    today = dt.date.today()
-    with (
-        hub.api("researcher") as researcher,
-        hub.api("owner") as owner,
-        hub.api("officer") as officer,
-    ):
-        created = researcher.post(
-            "/api/applications",
-            params={"submit": "true"},
-            json={
-                "kind": "person",
-                "dataset_ids": [dataset],
-                "purpose": "工作区凭证攻击测试",
-                "level": level,
-                "starts_on": today.isoformat(),
-                "ends_on": (today + dt.timedelta(days=30)).isoformat(),
-                "epsilon": epsilon,
-                "agreement_accepted": True,
-                "commitment_accepted": True,
-            },
-        )
-        assert created.status_code == 201, created.text
-        application_id = created.json()["id"]
-        assert owner.post(f"/api/applications/{application_id}/approve").status_code == 200
-        if level == "L3":
-            assert officer.post(f"/api/applications/{application_id}/approve").status_code == 200
-    return application_id, f"g{application_id:04d}"
-
-
 def every_request(ids: dict[str, str]) -> list[tuple[str, str]]:
     """Every method and path of every route of the portal, its parameters filled with ids of
     things the workspace's own user has (so a refusal is the boundary, not a missing object)."""
@@ -159,8 +128,9 @@ def run(hub: RunningHub, token: str, grant_id: str, code: str) -> str:
 
 
 def test_the_workspace_holds_only_its_grants_credential(hub: RunningHub) -> None:
-    application_a, grant_a = approve(hub, "hotline-tickets", "L2")
-    _, grant_b = approve(hub, "social-insurance-payments", "L3", epsilon="1")
+    grant_a = hub.approved_grant("hotline-tickets", purpose="工作区凭证攻击测试")
+    grant_b = hub.approved_grant("social-insurance-payments", "L3", epsilon="1")
+    application_a = int(grant_a.removeprefix("g"))
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_a, token)
     ids = {

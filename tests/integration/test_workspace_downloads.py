@@ -7,7 +7,6 @@ moving text by hand in pieces of a note's size, or printing it (ADR 0004)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import httpx
@@ -61,30 +60,6 @@ print(json.dumps({"planted": planted, "rows": rows}, ensure_ascii=False))
 OWN_FILES = {"project/notes.md": "text", "project/plot.png": "base64"}
 
 
-def approve(hub: RunningHub) -> str:
-    today = dt.date.today()
-    with hub.api("researcher") as researcher, hub.api("owner") as owner:
-        created = researcher.post(
-            "/api/applications",
-            params={"submit": "true"},
-            json={
-                "kind": "person",
-                "dataset_ids": ["hotline-tickets"],
-                "purpose": "工作区下载测试 downloads from the lab",
-                "level": "L2",
-                "starts_on": today.isoformat(),
-                "ends_on": (today + dt.timedelta(days=30)).isoformat(),
-                "epsilon": "0",
-                "agreement_accepted": True,
-                "commitment_accepted": True,
-            },
-        )
-        assert created.status_code == 201, created.text
-        app_id = created.json()["id"]
-        assert owner.post(f"/api/applications/{app_id}/approve").status_code == 200
-    return f"g{app_id:04d}"
-
-
 def says_why(response: httpx.Response) -> bool:
     """Whether a refusal tells the member, in both languages, where files leave."""
     text = response.text
@@ -109,7 +84,9 @@ def download_routes(path: str) -> list[str]:
 
 
 def test_release_copies_cannot_be_downloaded_from_the_lab(hub: RunningHub) -> None:
-    grant_id = approve(hub)
+    grant_id = hub.approved_grant(
+        "hotline-tickets", purpose="工作区下载测试 downloads from the lab"
+    )
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
     dev = DevHub(

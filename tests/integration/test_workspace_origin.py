@@ -9,7 +9,6 @@ and change nothing. The same script on the portal's origin reads the portal: the
 
 from __future__ import annotations
 
-import datetime as dt
 import http.server
 import json
 import threading
@@ -146,30 +145,6 @@ probe(JSON.parse(decodeURIComponent(location.hash.slice(1))))
 """
 
 
-def approve(hub: RunningHub, dataset: str) -> str:
-    today = dt.date.today()
-    with hub.api(USER) as researcher, hub.api("owner") as owner:
-        created = researcher.post(
-            "/api/applications",
-            params={"submit": "true"},
-            json={
-                "kind": "person",
-                "dataset_ids": [dataset],
-                "purpose": "工作区源隔离测试",
-                "level": "L2",
-                "starts_on": today.isoformat(),
-                "ends_on": (today + dt.timedelta(days=30)).isoformat(),
-                "epsilon": "0",
-                "agreement_accepted": True,
-                "commitment_accepted": True,
-            },
-        )
-        assert created.status_code == 201, created.text
-        application_id = created.json()["id"]
-        assert owner.post(f"/api/applications/{application_id}/approve").status_code == 200
-    return f"g{application_id:04d}"
-
-
 def login(context: BrowserContext, hub: RunningHub) -> Page:
     page = context.new_page()
     page.goto(f"{hub.portal}/login?next=/services/portal/")
@@ -222,7 +197,7 @@ def assert_refused(seen: dict[str, Any], grant_id: str) -> None:
 @pytest.fixture(scope="module")
 def workspace(hub: RunningHub, browser: Browser) -> Iterator[dict[str, Any]]:
     """A running L2 workspace opened from the portal's grant page in a logged-in browser."""
-    grant_id = approve(hub, "hotline-tickets")
+    grant_id = hub.approved_grant("hotline-tickets", applicant=USER, purpose="工作区源隔离测试")
     token = hub.token(USER)
     context = browser.new_context(locale="zh-CN")
     portal = login(context, hub)

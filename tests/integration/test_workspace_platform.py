@@ -59,38 +59,6 @@ print(json.dumps({"count": count.value, "count_ci": count.ci95, "mean": mean.val
 """
 
 
-def approve(hub: RunningHub, dataset: str, level: str, epsilon: str = "0") -> str:
-    import datetime as dt
-
-    today = dt.date.today()
-    with (
-        hub.api("researcher") as researcher,
-        hub.api("owner") as owner,
-        hub.api("officer") as officer,
-    ):
-        created = researcher.post(
-            "/api/applications",
-            params={"submit": "true"},
-            json={
-                "kind": "person",
-                "dataset_ids": [dataset],
-                "purpose": "工作区端到端测试",
-                "level": level,
-                "starts_on": today.isoformat(),
-                "ends_on": (today + dt.timedelta(days=30)).isoformat(),
-                "epsilon": epsilon,
-                "agreement_accepted": True,
-                "commitment_accepted": True,
-            },
-        )
-        assert created.status_code == 201, created.text
-        application_id = created.json()["id"]
-        assert owner.post(f"/api/applications/{application_id}/approve").status_code == 200
-        if level == "L3":
-            assert officer.post(f"/api/applications/{application_id}/approve").status_code == 200
-    return f"g{application_id:04d}"
-
-
 def run(hub: RunningHub, token: str, grant_id: str, code: str) -> dict[str, object]:
     dev = DevHub(
         directory=hub.data_dir,
@@ -107,7 +75,7 @@ def run(hub: RunningHub, token: str, grant_id: str, code: str) -> dict[str, obje
 
 
 def test_l2_workspace_holds_only_the_desensitized_release(hub: RunningHub) -> None:
-    grant_id = approve(hub, "hotline-tickets", "L2")
+    grant_id = hub.approved_grant("hotline-tickets")
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
     seen = run(hub, token, grant_id, L2_CODE)
@@ -129,7 +97,7 @@ def test_l2_workspace_holds_only_the_desensitized_release(hub: RunningHub) -> No
 
 
 def test_l3_workspace_gets_only_dp_answers(hub: RunningHub) -> None:
-    grant_id = approve(hub, "social-insurance-payments", "L3", epsilon="1")
+    grant_id = hub.approved_grant("social-insurance-payments", "L3", epsilon="1")
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
     seen = run(hub, token, grant_id, L3_CODE)
@@ -146,7 +114,7 @@ def test_l3_workspace_gets_only_dp_answers(hub: RunningHub) -> None:
 def test_host_files_are_private_to_the_platform_and_the_workspace(hub: RunningHub) -> None:
     """Walk every entry of the data directory, the workspace root and the run directory of a
     running L2 workspace: nothing is open to other accounts except what a workspace must reach."""
-    grant_id = approve(hub, "hotline-tickets", "L2")
+    grant_id = hub.approved_grant("hotline-tickets")
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
     run_root = RUN / hub.workspaces.name

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from integration.test_workspace_platform import approve, run
+from integration.test_workspace_platform import run
 from playwright.sync_api import Browser, BrowserContext, Page
 from running_platform import PASSWORD, RunningHub
 
@@ -68,7 +68,7 @@ print(json.dumps({
 
 
 def test_the_workspace_welcomes_in_the_members_language(hub: RunningHub) -> None:
-    grant_id = approve(hub, L3, "L3", epsilon="1")
+    grant_id = hub.approved_grant(L3, "L3", epsilon="1")
     token = hub.token(USER)
     hub.start_workspace(USER, grant_id, token, options={"lang": "en"})
     seen = run(hub, token, grant_id, WELCOME)
@@ -95,7 +95,7 @@ def test_the_workspace_welcomes_in_the_members_language(hub: RunningHub) -> None
 
 
 def test_dp_and_exports_from_the_workspace(hub: RunningHub) -> None:
-    grant_id = approve(hub, L3, "L3", epsilon="1")
+    grant_id = hub.approved_grant(L3, "L3", epsilon="1")
     token = hub.token(USER)
     hub.start_workspace(USER, grant_id, token)
     seen = run(hub, token, grant_id, JOURNEY)
@@ -149,8 +149,8 @@ def shots(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_in_a_browser_from_the_grant_page(hub: RunningHub, browser: Browser, shots: Path) -> None:
-    zh_grant = approve(hub, L3, "L3", epsilon="1")
-    en_grant = approve(hub, "hotline-tickets", "L2")
+    zh_grant = hub.approved_grant(L3, "L3", epsilon="1")
+    en_grant = hub.approved_grant("hotline-tickets")
     context = browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 800}
     )
