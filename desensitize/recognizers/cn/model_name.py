@@ -25,8 +25,10 @@ from desensitize.lexicon import (
     PLACE_SUFFIXES,
 )
 from desensitize.recognizers.cn.name_spans import (
+    DOTS,
     after_person_word,
     completed,
+    dotted_names,
     is_surname,
     latin_names,
     listed,
@@ -34,8 +36,8 @@ from desensitize.recognizers.cn.name_spans import (
 )
 
 LATIN_NAME = regex.compile(r"\p{Lu}[\p{Latin}'’.-]+(?:[ ·]\p{Lu}[\p{Latin}'’.-]*)*")
-HAN_NAME = regex.compile(r"\p{Han}{2,6}|\p{Han}{1,3}[·•]\p{Han}{1,6}")
-JOINERS = frozenset(" ·•")
+HAN_NAME = regex.compile(rf"\p{{Han}}{{2,6}}|\p{{Han}}{{1,6}}(?:[{DOTS}]\p{{Han}}{{1,6}}){{1,3}}")
+JOINERS = frozenset(" " + DOTS)
 NOT_NAME_WORDS = frozenset(NOT_NAMES)
 # A word that introduces a person, which the model sometimes reads as part of the name ("经王五").
 LEADING_TRIGGERS = tuple(sorted((w for w in NAME_TRIGGERS if len(w) <= 2), key=len, reverse=True))
@@ -130,7 +132,8 @@ class ChineseNameModelRecognizer(EntityRecognizer):
     @classmethod
     def _names(cls, text: str, spans: list[tuple[int, int]]) -> list[EntityFinding]:
         """The model's spans of one text, completed (:mod:`.name_spans`) and checked."""
-        spans = [_grown(text, *span) for span in [*spans, *latin_names(text)]]
+        spans = [*spans, *latin_names(text), *dotted_names(text)]
+        spans = [_grown(text, *span) for span in spans]
         spans = [completed(text, *span) for span in _joined(text, spans)]
         spans = [(_trimmed(text, start, end), end) for start, end in _joined(text, spans)]
         spans = [(s, e) for s, e in spans if accepted(text[s:e])]

@@ -11,6 +11,7 @@ text and give them back completed by the surnames of the 百家姓 and the shape
   so are three or four characters between a word that introduces a person and a title;
 - :func:`after_person_word`: a surname and one or two characters after a word for a person (报案人,
   调解员) or opening a sentence, followed by a word that follows a name;
+- :func:`dotted_names`: Chinese characters joined by a middle dot (阿不都热合曼·买买提);
 - :func:`latin_names`: capitalised Latin words inside Chinese text (John Smith, Olivia).
 """
 
@@ -73,19 +74,56 @@ def _given_end(text: str, at: int, given: int) -> int:
 TRIGGERS = tuple(sorted(NAME_TRIGGERS, key=len, reverse=True))
 
 
+# The middle dots that join the parts of a transliterated name (阿不都热合曼·买买提, 约翰·史密斯):
+# U+00B7, U+2022, U+30FB and U+2027, as Chinese text writes them.
+DOTS = "·•・‧"
+# Characters before a transliterated name that are no part of it (他的朋友约翰·史密斯).
+BEFORE_NAME = frozenset("的了是在和与及给向对把被让请叫找跟同由据经称为将从到见")
+MAX_NAME_PART = 6  # characters of the part before the first dot (阿不都热合曼)
+
+
 def _dotted(text: str, start: int, end: int) -> Span:
-    """A transliterated name grown over the middle dot next to it (买提·艾力 → 买买提·艾力)."""
-    if "·" not in text[start:end] and text[end : end + 1] != "·" and text[start - 1 : start] != "·":
+    """A transliterated name grown over the middle dot next to it (买提·艾力 → 买买提·艾力): back
+    to a word that introduces a person or a word that is no part of a name, at most six
+    characters before the first dot, and on to a word that follows a name."""
+    inside = any(dot in text[start:end] for dot in DOTS)
+    if not inside and text[end : end + 1] not in DOTS and text[start - 1 : start] not in DOTS:
         return start, end
-    while start and _is_han(text, start - 1) and not text.endswith(TRIGGERS, 0, start):
+    first_dot = min((i for i in range(start - 1, end + 1) if text[i : i + 1] in DOTS), default=end)
+    while (
+        start
+        and _is_han(text, start - 1)
+        and text[start - 1] not in BEFORE_NAME
+        and not text.endswith(TRIGGERS, 0, start)
+        and first_dot - start < MAX_NAME_PART
+    ):
         start -= 1
-        if start and text[start - 1] == "·":
+        if start and text[start - 1] in DOTS:
             start -= 1
-    while end < len(text) and (text[end] == "·" or _is_han(text, end)):
+    while end < len(text) and (
+        (text[end] in DOTS and _is_han(text, end + 1)) or _is_han(text, end)
+    ):
         if text.startswith(STOPS, end):
             break
         end += 1
     return start, end
+
+
+DOTTED = regex.compile(rf"(?<=\p{{Han}})[{DOTS}](?=\p{{Han}})")
+
+
+def dotted_names(text: str) -> list[Span]:
+    """Transliterated names written with a middle dot between Chinese characters (阿不都热合曼·
+    买买提, 玛丽亚·加西亚), whether or not the model read them; not when a part ends like a place
+    or an organisation (会议中心·西厅)."""
+    out: list[Span] = []
+    for m in DOTTED.finditer(text):
+        if out and m.start() < out[-1][1]:
+            continue
+        start, end = _dotted(text, m.start() - 1, m.end() + 1)
+        if all(part[-1] not in NOT_LAST for part in regex.split(f"[{DOTS}]", text[start:end])):
+            out.append((start, end))
+    return out
 
 
 # Characters that spell Uyghur, Tibetan, Mongolian and foreign names in Chinese (阿不都热依木,
@@ -131,12 +169,12 @@ def completed(text: str, start: int, end: int) -> Span:
 def is_listed_name(name: str) -> bool:
     """Whether an item of a list can be a name: two to four Chinese characters (or a
     transliterated name with a middle dot), no common word, no place or organisation."""
-    if "·" in name:
+    if any(dot in name for dot in DOTS):
         return 3 <= len(name) <= 12
     return 2 <= len(name) <= 4 and name not in NOT_NAME_WORDS and name[-1] not in NOT_LAST
 
 
-LIST = regex.compile(r"[\p{Han}·]+(?:、[\p{Han}·]+)+")
+LIST = regex.compile(rf"[\p{{Han}}{DOTS}]+(?:、[\p{{Han}}{DOTS}]+)+")
 CONNECTIVE = regex.compile("[和及与]")
 
 

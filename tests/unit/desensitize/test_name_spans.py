@@ -12,6 +12,7 @@ from desensitize.recognizers import ChineseNameModelRecognizer
 from desensitize.recognizers.cn.name_spans import (
     after_person_word,
     completed,
+    dotted_names,
     latin_names,
     listed,
     titled,
@@ -191,3 +192,28 @@ def test_places_organisations_titles_and_brands_are_no_persons() -> None:
 
     for text, found in zip(NO_PERSONS, find_entities_in(NO_PERSONS), strict=True):
         assert [f.text for f in found if f.entity == "PERSON"] == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("阿不都热合曼·买买提称其商铺被占用。", ["阿不都热合曼·买买提"]),  # six before the dot
+        ("他的朋友约翰·史密斯来了。", ["约翰·史密斯"]),  # 的 is no part of the name
+        ("玛丽亚・加西亚女士参加了会议。", ["玛丽亚・加西亚"]),  # U+30FB, then a title
+        ("今天阿不都•买买提来电", ["阿不都•买买提"]),  # U+2022; 今天 is no part of it
+        ("穆罕默德·阿里·汗的签证到期。", ["穆罕默德·阿里·汗"]),  # three parts
+        ("报警人：艾力·阿布拉，电话", ["艾力·阿布拉"]),
+        ("请交给迪丽热巴·迪力木拉提。", ["迪丽热巴·迪力木拉提"]),
+        ("车牌浙A·12345停在路边。", []),  # a plate: no Chinese after the dot
+        ("会议地点：国际会议中心·西厅。", []),  # a place, an organisation
+        ("上城区·钱江新城", []),
+    ],
+)
+def test_names_joined_by_a_middle_dot(text: str, names: list[str]) -> None:
+    assert [text[s:e] for s, e in dotted_names(text)] == names
+
+
+def test_a_dotted_name_the_model_does_not_read_is_found() -> None:
+    text = "信访人阿不都热合曼·买买提反映，其商铺被占用。"
+    found = ChineseNameModelRecognizer.find([text])[0]
+    assert [f.text for f in found] == ["阿不都热合曼·买买提"]
