@@ -243,7 +243,8 @@ TITLED = regex.compile(
 )
 
 
-# Three or four characters between a word that introduces a person and a title (经格桑卓玛警官).
+# Three or four characters between a word that introduces a person and a title (经格桑卓玛警官),
+# unless they begin with a word that is no part of a name (投诉人称保安队长, 在学校被同学).
 TITLED_ANY = regex.compile(
     rf"(?<=(?:^|[^\p{{Han}}]){_alternatives(tuple(NAME_TRIGGERS))})"
     rf"\p{{Han}}{{3,4}}?(?={_alternatives(TITLES)})"
@@ -278,7 +279,13 @@ def titled(text: str) -> list[Span]:
     if not TITLE_WORD.search(text):
         return []
     spans = [m.span() for m in TITLED.finditer(text) if _name_like(m.group())]
-    spans += [m.span() for m in TITLED_ANY.finditer(text) if _name_like(m.group())]
+    spans += [
+        m.span()
+        for m in TITLED_ANY.finditer(text)
+        if _name_like(m.group())
+        and m.group()[0] not in BEFORE_NAME
+        and not m.group().startswith(STOPS)
+    ]
     return spans
 
 

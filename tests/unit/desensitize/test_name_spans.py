@@ -70,6 +70,8 @@ def test_names_in_a_list(text: str, found: str | None, names: list[str]) -> None
         ("请向医生咨询", []),
         ("经社区医生诊断", []),  # a place, not a name
         ("主治医生建议复查", []),
+        ("投诉人称保安队长态度恶劣", []),  # 称 follows a person, it starts no name
+        ("孩子在学校被同学欺负", []),  # 在 is no part of a name
     ],
 )
 def test_names_before_a_title(text: str, names: list[str]) -> None:
