@@ -1,7 +1,9 @@
 """The same isolation on Kubernetes: a KubeSpawner pre-spawn hook and the workspace NetworkPolicy.
 
 The hook refuses a start without an active grant (as ``SandboxSpawner`` does), mounts the grant's
-release read-only from its claim (L2 only), and applies the grant's limits. The NetworkPolicy lets
+release read-only from its claim (L2 only), applies the grant's limits, and has the pod start
+with :mod:`sandbox.podstart` (welcome notebook, ``outbox/``, JupyterLab in the member's
+language). The NetworkPolicy lets
 a workspace pod talk to the hub and the portal in the hub pod and to nothing else: no DNS, no
 internet, no other pod, no cloud metadata.
 """
@@ -9,12 +11,14 @@ internet, no other pod, no cloud metadata.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import nbformat
 from jupyterhub.spawner import SpawnException
 
-from sandbox import members
+from sandbox import members, welcome
 from sandbox.bwrap import HOME, RELEASE
 from sandbox.grants import GrantProvider, WorkspaceGrant, load_provider, refusal, resolve_grant
 
@@ -22,6 +26,14 @@ RELEASE_CLAIM_TEMPLATE = "release-{grant_id}"
 SINGLEUSER_LABELS = {"component": "singleuser-server"}
 HUB_LABELS = {"component": "hub"}
 PROXY_LABELS = {"component": "proxy"}
+PODSTART = ["python3", "-m", "sandbox.podstart"]
+
+
+def member_language(spawner: Any) -> str:
+    """The member's language, as ``SandboxSpawner.member_language`` tells it."""
+    handler = getattr(spawner, "handler", None)
+    cookie = handler.get_cookie(welcome.LANG_COOKIE) if handler is not None else None
+    return welcome.language(spawner.user_options, cookie)
 
 
 def apply_grant(spawner: Any, grant: WorkspaceGrant, portal_url: str) -> None:
@@ -36,6 +48,13 @@ def apply_grant(spawner: Any, grant: WorkspaceGrant, portal_url: str) -> None:
         "PDS_PORTAL_URL": portal_url,
     }
     spawner.args = [*spawner.args, *(a for a in members.SERVER_ARGS if a not in spawner.args)]
+    lang = member_language(spawner)
+    spawner.environment["PDS_LANG"] = lang
+    notebook = nbformat.writes(welcome.notebook(grant, lang)).encode("utf-8")
+    # base64: KubeSpawner expands {braces} in environment values
+    spawner.environment["PDS_WELCOME_NOTEBOOK"] = base64.b64encode(notebook).decode("ascii")
+    if spawner.cmd[: len(PODSTART)] != PODSTART:
+        spawner.cmd = [*PODSTART, *spawner.cmd]
     if grant.level != "L3" and grant.release_dir is not None:
         claim = RELEASE_CLAIM_TEMPLATE.format(grant_id=grant.grant_id)
         spawner.volumes = _added(

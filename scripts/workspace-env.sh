@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 env_dir=${PDS_WORKSPACE_ENV:-/opt/pds/workspace-env}
 python=${PDS_WORKSPACE_PYTHON:-/usr/bin/python3}
-client_files=(sandbox/__init__.py sandbox/exceptions.py sandbox/client.py sandbox/dp.py sandbox/labguard.py)
+client_files=(sandbox/__init__.py sandbox/exceptions.py sandbox/client.py sandbox/dp.py sandbox/labguard.py sandbox/podstart.py)
 stamp=$(cat sandbox/workspace-requirements.txt "${client_files[@]}" | sha256sum | cut -c1-64)
 if [ -f "$env_dir/.pds-stamp" ] && [ "$(cat "$env_dir/.pds-stamp")" = "$stamp" ]; then
     exit 0

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 import yaml
 from jupyterhub import orm
@@ -16,7 +21,8 @@ from kubernetes_asyncio.config import kube_config
 from kubespawner import KubeSpawner
 from traitlets.config import PyFileConfigLoader
 
-from sandbox.kubernetes import make_post_stop_hook, network_policy
+from sandbox import podstart
+from sandbox.kubernetes import PODSTART, make_post_stop_hook, network_policy
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "kubernetes"
 DISK = 2 * 1024**3
@@ -70,7 +76,11 @@ current-context: offline
 
 
 async def spawner_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, level: str, active: bool = True
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    level: str,
+    active: bool = True,
+    options: dict[str, str] | None = None,
 ) -> KubeSpawner:
     """A KubeSpawner with the documented config; no cluster is ever contacted."""
     kubeconfig = tmp_path / "kubeconfig"
@@ -85,6 +95,7 @@ async def spawner_for(
     spawner = KubeSpawner(
         _mock=True, config=config, user=HubUser(), orm_spawner=orm.Spawner(name="g-1")
     )
+    spawner.user_options = options or {}
     await spawner.run_pre_spawn_hook()
     return spawner
 
@@ -219,3 +230,78 @@ async def test_the_pod_gets_its_grants_credential_and_no_portal_scope(
     hook = make_post_stop_hook(lambda user, grant: revoked.append((user, grant)))
     await hook(spawner)
     assert revoked == [(spawner.user.name, "g-1")]
+
+
+@pytest.mark.parametrize(
+    ("options", "lang", "heading"), [(None, "zh", "欢迎"), ({"lang": "en"}, "en", "Welcome")]
+)
+async def test_the_pod_starts_by_writing_the_welcome_in_the_member_s_language(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    options: dict[str, str] | None,
+    lang: str,
+    heading: str,
+) -> None:
+    spawner = await spawner_for(tmp_path, monkeypatch, "L2", options=options)
+    (c,) = (await pod_of(spawner))["spec"]["containers"]
+    # KubeSpawner gives the command as the container's arguments (the image's entrypoint runs it)
+    assert c["args"][: len(PODSTART)] == PODSTART
+    assert c["args"][len(PODSTART)] == "jupyterhub-singleuser"  # then the server
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["PDS_LANG"] == lang
+    welcome = nbformat.reads(base64.b64decode(env["PDS_WELCOME_NOTEBOOK"]), as_version=4)
+    nbformat.validate(welcome)
+    assert heading in welcome.cells[0].source and "g-1" in welcome.cells[0].source
+    await spawner.run_pre_spawn_hook()  # a restart does not wrap the command twice
+    assert spawner.cmd.count("sandbox.podstart") == 1
+
+
+def test_the_pod_writes_the_welcome_into_the_home_and_keeps_the_member_s_own(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = {"PDS_WELCOME_NOTEBOOK": base64.b64encode(b"{}").decode(), "PDS_LANG": "en"}
+    written = podstart.prepare(home, environ)
+    assert podstart.NOTEBOOK in written and (home / "outbox").is_dir()
+    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab"
+    locale = settings / "translation-extension" / "plugin.jupyterlab-settings"
+    assert json.loads(locale.read_text()) == {"locale": "en"}
+    notes = settings / "apputils-extension" / "notification.jupyterlab-settings"
+    assert json.loads(notes.read_text())["checkForUpdates"] is False
+    (home / podstart.NOTEBOOK).write_text("my notes")  # the member's own, kept
+    locale.write_text('{"locale": "zh_CN"}')  # the member's choice, kept
+    assert podstart.prepare(home, {**environ, "PDS_LANG": "zh"}) == []
+    assert (home / podstart.NOTEBOOK).read_text() == "my notes"
+    assert json.loads(locale.read_text()) == {"locale": "zh_CN"}
+
+
+def test_a_link_in_place_of_the_notebook_is_not_followed(tmp_path: Path) -> None:
+    home, target = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    (home / podstart.NOTEBOOK).symlink_to(target)
+    podstart.prepare(home, {"PDS_WELCOME_NOTEBOOK": base64.b64encode(b"{}").decode()})
+    assert not target.exists()
+
+
+def test_a_broken_notebook_variable_starts_the_server_without_a_welcome(tmp_path: Path) -> None:
+    assert podstart.prepare(tmp_path, {"PDS_WELCOME_NOTEBOOK": "not base64!"}) == [
+        *podstart.SETTINGS
+    ]
+    assert not (tmp_path / podstart.NOTEBOOK).exists() and (tmp_path / "outbox").is_dir()
+
+
+def test_the_pod_start_becomes_the_server(tmp_path: Path) -> None:
+    probe = "import os, pathlib; print(os.environ.get('PDS_WELCOME_NOTEBOOK'), pathlib.Path('welcome.ipynb').read_text())"
+    notebook = base64.b64encode(b'{"cells": []}').decode()
+    env = {**os.environ, "HOME": str(tmp_path), "PDS_WELCOME_NOTEBOOK": notebook}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3])
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox.podstart", sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["None", '{"cells":', "[]}"]
