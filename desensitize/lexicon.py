@@ -73,6 +73,7 @@ NOT_NAMES = _words(
     " 费时 冷静 席位 卫星 柏油 宗教 全面 应用 师资 和解 商量 沙漠 荣获 桑拿 郎中 丛林"
     " 虞城 明显 查询 查看 麻烦 迟到 周一 周二 周三 周四 周五 周六 周日 万一 方便 方案 高温 高峰"
     " 高中 高兴 文明 文章 安装 安静 安心 金融 石油 常住 陆续 严格 关门 时清"
+    " 申请人 申报人 申诉人 付款人 经办人 经营者 相对人 车主"
 )
 
 # Every surname of the 百家姓 (the classical list of family names), single and compound, and a
