@@ -21,7 +21,7 @@ from desensitize.findings import EntityFinding, replace_findings
 from desensitize.textscan import find_entities_in, uses_name_model
 
 # Names what finds the spans: spans kept from another detector are found again.
-DETECTOR = "rules-lac-3"
+DETECTOR = "rules-lac-4"
 
 
 class _Counter:
