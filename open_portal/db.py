@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from open_portal.exceptions import ConfigurationError
+from open_portal.exceptions import ConfigurationError, InvalidInput
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -31,6 +31,7 @@ def make_engine(url: str) -> Engine:
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
     if url.startswith("sqlite"):
 
         @event.listens_for(engine, "connect")
@@ -42,6 +43,24 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _texts(parameters: Any) -> Iterator[str]:
+    rows = parameters if isinstance(parameters, list) else [parameters]
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row or ()
+        yield from (v for v in values if isinstance(v, str))
+
+
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """No text with a NUL character reaches the database, on either engine: PostgreSQL refuses
+    it with an error (which would be a 500), SQLite would keep it."""
+    if any("\x00" in value for value in _texts(parameters)):
+        raise InvalidInput(
+            "text may not contain the NUL character (U+0000)", zh="文本不能包含空字符（U+0000）"
+        )
 
 
 def check_reachable(engine: Engine) -> None:

@@ -95,7 +95,7 @@ def budget(portal: PortalDep, user: ReaderDep, grant_id: GrantId) -> BudgetHisto
 
 
 @router.get("/api/workspace/grants/{grant_id}/budget", response_model=BudgetHistoryOut)
-def workspace_budget(portal: PortalDep, user: UserDep, grant_id: str) -> BudgetHistoryOut:
+def workspace_budget(portal: PortalDep, user: UserDep, grant_id: GrantId) -> BudgetHistoryOut:
     """The budget of the workspace's own grant and its charges (for the workspace client)."""
     history = service.budget_history(portal, actor=user.name, grant_id=grant_id)
     return BudgetHistoryOut.model_validate(history)

@@ -8,6 +8,7 @@ exception escaping the app (which a server turns into a 500), fails the test.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,9 @@ ROLES = ["researcher", "owner", "officer", "admin"]
 EXAMPLES = 3
 
 
-@pytest.fixture
-def portal(tmp_path: Path) -> Iterator[Portal]:
-    with portal_at(tmp_path / "data", f"sqlite:///{tmp_path / 'p.sqlite'}") as p:
+@contextlib.contextmanager
+def _populated(data_dir: Path, database_url: str) -> Iterator[Portal]:
+    with portal_at(data_dir, database_url) as p:
         add_dataset(p, "tickets", Level.L2, publisher="hotline")
         add_dataset(p, "payments", Level.L3, publisher="hrss")
         add_dataset(p, "violations", Level.L4, publisher="traffic")
@@ -40,6 +41,12 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         app_id = submitted_application(p, ["tickets"])
         applications.review(p, actor="owner", application_id=app_id, decision=Decision.APPROVE)
         submitted_application(p, ["payments"], Level.L3, epsilon="1")
+        yield p
+
+
+@pytest.fixture
+def portal(tmp_path: Path) -> Iterator[Portal]:
+    with _populated(tmp_path / "data", f"sqlite:///{tmp_path / 'p.sqlite'}") as p:
         yield p
 
 
@@ -100,8 +107,12 @@ def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 @pytest.fixture
-def client(portal: Portal) -> Iterator[TestClient]:
-    with TestClient(app_for(portal, ROLES), raise_server_exceptions=False) as c:
+def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
+    """On SQLite and on PostgreSQL, whose integers and text refuse what SQLite stores."""
+    with (
+        _populated(tmp_path / "data", database_url) as portal,
+        TestClient(app_for(portal, ROLES), raise_server_exceptions=False) as c,
+    ):
         yield c
 
 
@@ -143,6 +154,33 @@ GARBAGE_BODIES: list[dict[str, Any]] = [
         "headers": {"content-type": "application/json"},
     },
     {"content": b"[]", "headers": {"content-type": "application/json"}},
+    # well-formed bodies whose text holds NUL, which PostgreSQL refuses with an error
+    {
+        "content": json.dumps(
+            {
+                "kind": "person",
+                "dataset_ids": ["tickets"],
+                "purpose": "研究\u0000目的",
+                "level": "L2",
+                "starts_on": "2030-01-01",
+                "ends_on": "2030-02-01",
+                "epsilon": "0",
+                "agreement_accepted": True,
+                "commitment_accepted": True,
+                "team_members": ["x\u0000"],
+                "reason": "理由\u0000",
+                "comment": "\u0000",
+                "text": "\u0000",
+            }
+        ).encode(),
+        "headers": {"content-type": "application/json"},
+    },
+    {
+        "content": b"kind=person&dataset_ids=tickets&purpose=%E7%A0%94%00&level=L2"
+        b"&starts_on=2030-01-01&ends_on=2030-02-01&epsilon=0&agreement_accepted=true"
+        b"&commitment_accepted=true&reason=%00&comment=%00&text=%00&_csrf=x",
+        "headers": {"content-type": "application/x-www-form-urlencoded"},
+    },
 ]
 
 
@@ -163,3 +201,18 @@ def test_garbage_bodies_and_unknown_enum_values_are_4xx(client: TestClient, role
             if response.status_code >= 500:
                 errors.append((url, body["content"][:30], response.status_code))
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/3/action/package_show?id=%00",
+        "/api/3/action/package_search?q=%00",
+        "/api/3/action/package_search?fq=theme:%00",
+        "/catalog?q=%00&theme=%00",
+        "/dcat/datasets/tickets%00.ttl",
+    ],
+)
+def test_nul_in_a_query_is_4xx_or_nothing_found(client: TestClient, query: str) -> None:
+    response = client.get(PREFIX + query, headers=auth_header("researcher"))
+    assert response.status_code < 500, response.text[:200]
