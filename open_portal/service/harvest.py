@@ -88,14 +88,19 @@ def harvest(portal: Portal, *, actor: str, source_id: int) -> HarvestSource:
         found = read_source(url, kind)
     except HarvestError as exc:
         return _failed(portal, actor=actor, source_id=source_id, message=exc.bilingual())
-    with portal.sessions.begin() as session:
-        source = session.get(HarvestSource, source_id)
-        assert source is not None
-        changed = replace_datasets(session, source, found)
-        source.status = HarvestStatus.OK
-        source.message = ""
-        source.dataset_count = len(found)
-        source.last_run_at = portal.clock()
+    try:
+        with portal.sessions.begin() as session:
+            source = session.get(HarvestSource, source_id)
+            assert source is not None
+            changed = replace_datasets(session, source, found)
+            source.status = HarvestStatus.OK
+            source.message = ""
+            source.dataset_count = len(found)
+            source.last_run_at = portal.clock()
+    except InvalidInput as exc:  # what the source sent cannot be kept (NUL in its text)
+        return _failed(
+            portal, actor=actor, source_id=source_id, message=f"{exc.message_zh} / {exc}"
+        )
     record(
         portal,
         "harvest.completed",

@@ -73,6 +73,10 @@ class Switchable:
             ),
             "json": Response('{"success": true}', media_type="application/json"),
             "redirect": Response(status_code=302, headers={"location": "http://127.0.0.1:9/x"}),
+            # a title with a NUL character, which no database column keeps
+            "nul": Response(
+                self.good.replace("企业登记信息", "企业登记\\u0000信息"), media_type="text/turtle"
+            ),
             "elsewhere": Response(
                 self.good
                 + '\n<http://x/p> <http://www.w3.org/ns/hydra/core#nextPage> "http://127.0.0.2:9/p2" .',
@@ -124,7 +128,8 @@ def test_a_ckan_site_is_harvested_alike(portal: Portal, source: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "mode", ["html", "error", "broken", "empty", "other rdf", "json", "redirect", "elsewhere"]
+    "mode",
+    ["html", "error", "broken", "empty", "other rdf", "json", "redirect", "elsewhere", "nul"],
 )
 def test_a_bad_answer_is_reported_and_loses_nothing(portal: Portal, source: str, mode: str) -> None:
     switch = Switchable(http_get(f"{source}/dcat/catalog.ttl").text)
