@@ -174,42 +174,6 @@ def withdraw_from_form(
     return _to_page(request, application_id)
 
 
-@router.post("/applications/{application_id}/approve", dependencies=[CsrfDep])
-def approve_from_form(
-    request: Request,
-    portal: PortalDep,
-    user: MemberDep,
-    application_id: RowId,
-    comment: CommentField = "",
-) -> RedirectResponse:
-    _review(portal, user, application_id, Decision.APPROVE, comment)
-    return _to_page(request, application_id)
-
-
-@router.post("/applications/{application_id}/return", dependencies=[CsrfDep])
-def return_from_form(
-    request: Request,
-    portal: PortalDep,
-    user: MemberDep,
-    application_id: RowId,
-    comment: CommentField = "",
-) -> RedirectResponse:
-    _review(portal, user, application_id, Decision.RETURN, comment)
-    return _to_page(request, application_id)
-
-
-@router.post("/applications/{application_id}/reject", dependencies=[CsrfDep])
-def reject_from_form(
-    request: Request,
-    portal: PortalDep,
-    user: MemberDep,
-    application_id: RowId,
-    comment: CommentField = "",
-) -> RedirectResponse:
-    _review(portal, user, application_id, Decision.REJECT, comment)
-    return _to_page(request, application_id)
-
-
 @router.get("/reviews", response_class=HTMLResponse)
 def review_queue(request: Request, portal: PortalDep, user: ReviewerDep) -> HTMLResponse:
     return views.review_queue_page(request, portal, actor=user.name)
@@ -251,25 +215,49 @@ def api_withdraw(portal: PortalDep, user: MemberDep, application_id: RowId) -> A
     return views.shown(portal, actor=user.name, application_id=application_id)
 
 
-@router.post("/api/applications/{application_id}/approve", response_model=ApplicationOut)
-def api_approve(
-    portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput | None = None
-) -> ApplicationOut:
-    _review(portal, user, application_id, Decision.APPROVE, body.comment if body else "")
-    return views.shown(portal, actor=user.name, application_id=application_id)
+def _decision_endpoints(decision: Decision, *, reason_required: bool) -> None:
+    """Register ``POST /applications/{id}/<decision>`` (a form) and its API twin; returning and
+    rejecting need a comment in the API (the form's page asks for it)."""
+    action = decision.value
+
+    def from_form(
+        request: Request,
+        portal: PortalDep,
+        user: MemberDep,
+        application_id: RowId,
+        comment: CommentField = "",
+    ) -> RedirectResponse:
+        _review(portal, user, application_id, decision, comment)
+        return _to_page(request, application_id)
+
+    def from_api(
+        portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput | None = None
+    ) -> ApplicationOut:
+        _review(portal, user, application_id, decision, body.comment if body else "")
+        return views.shown(portal, actor=user.name, application_id=application_id)
+
+    def from_api_with_reason(
+        portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput
+    ) -> ApplicationOut:
+        return from_api(portal, user, application_id, body)
+
+    router.add_api_route(
+        f"/applications/{{application_id}}/{action}",
+        from_form,
+        methods=["POST"],
+        dependencies=[CsrfDep],
+        name=f"{action}_from_form",
+        response_class=RedirectResponse,
+    )
+    router.add_api_route(
+        f"/api/applications/{{application_id}}/{action}",
+        from_api_with_reason if reason_required else from_api,
+        methods=["POST"],
+        name=f"api_{action}",
+        response_model=ApplicationOut,
+    )
 
 
-@router.post("/api/applications/{application_id}/return", response_model=ApplicationOut)
-def api_return(
-    portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput
-) -> ApplicationOut:
-    _review(portal, user, application_id, Decision.RETURN, body.comment)
-    return views.shown(portal, actor=user.name, application_id=application_id)
-
-
-@router.post("/api/applications/{application_id}/reject", response_model=ApplicationOut)
-def api_reject(
-    portal: PortalDep, user: MemberDep, application_id: RowId, body: CommentInput
-) -> ApplicationOut:
-    _review(portal, user, application_id, Decision.REJECT, body.comment)
-    return views.shown(portal, actor=user.name, application_id=application_id)
+_decision_endpoints(Decision.APPROVE, reason_required=False)
+_decision_endpoints(Decision.RETURN, reason_required=True)
+_decision_endpoints(Decision.REJECT, reason_required=True)
