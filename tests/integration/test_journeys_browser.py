@@ -393,11 +393,20 @@ def test_owner_and_researcher_in_english(
 ) -> None:
     owner = open_as(browser, hub, "owner", "en")
     researcher = open_as(browser, hub, "researcher", "en")
+    officer = open_as(browser, hub, "officer", "en")
     try:
         dataset_id = "district-daily-en"
         publish(owner, "en", dataset_id, csv, shots)
         application_id = apply(researcher, "en", dataset_id, shots)
         assert approve(owner, "en", application_id, shots, "owner") == "Submitted"
+        assert approve(officer, "en", application_id, shots, "officer") == "Approved"
+        grant_id = f"g{application_id:04d}"
+        nav(researcher, "Grants")
+        researcher.get_by_role("link", name=grant_id).first.click()
+        expect(researcher.locator("#grant-status")).to_have_text("Active")
+        shown = researcher.locator("main").inner_text()
+        assert dataset_id in shown and "Open workspace" in shown
+        shots(researcher, "en-grant")
     finally:
-        owner.context.close()
-        researcher.context.close()
+        for page in (owner, researcher, officer):
+            page.context.close()
