@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Page
 
-from sandbox.devhub import loopback
+from sandbox.devhub import DevHub, loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "demo-password-for-tests"
@@ -131,6 +132,38 @@ class RunningHub:
         return httpx.Client(
             base_url=self.portal, headers={"Authorization": f"token {self.token(user)}"}, timeout=60
         )
+
+    def sign_in(self, page: Page, user: str) -> Page:
+        """Sign ``page`` in as ``user`` on the hub's login page; it lands on the portal."""
+        page.goto(f"{self.portal}/login?next=/services/portal/")
+        page.fill("#username_input", user)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_selector("#who")
+        return page
+
+    def run_code(
+        self,
+        grant_id: str,
+        code: str,
+        *,
+        token: str,
+        user: str = "researcher",
+        timeout: float = 180,
+    ) -> str:
+        """Run ``code`` in a kernel of ``user``'s running workspace of the grant, through the
+        hub's REST API with the user's ``token``; what it printed."""
+        dev = DevHub(
+            directory=self.data_dir,
+            public_url=self.url,
+            api_url=f"{self.url}/hub/api",
+            hub_port=0,
+            proxy_api_port=0,
+            token=token,
+            proc=self.process,
+            user_tokens={user: token},
+        )
+        return dev.run_code(user, grant_id, code, timeout=timeout)
 
     def approved_grant(
         self,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
-from running_platform import PASSWORD, RunningHub
+from running_platform import RunningHub
 
 pytestmark = pytest.mark.integration
 
@@ -89,12 +89,7 @@ def outbox(hub: RunningHub, grant_id: str) -> Path:
 
 def login(browser: Browser, hub: RunningHub, user: str) -> Page:
     page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{hub.portal}/login?next=/services/portal/")
-    page.fill("#username_input", user)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_selector("#who")
-    return page
+    return hub.sign_in(page, user)
 
 
 def lures(evil: str, secret: str) -> dict[str, str]:

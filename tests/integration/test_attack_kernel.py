@@ -14,8 +14,6 @@ import httpx
 import pytest
 from running_platform import RunningHub
 
-from sandbox.devhub import DevHub
-
 pytestmark = pytest.mark.integration
 
 PROBE = r"""
@@ -121,18 +119,8 @@ def test_kernel_reaches_nothing_beyond_its_grant(hub: RunningHub) -> None:
     calls = [*hub_calls(grant_id, other), ("GET", "/user", None)]
     params = {"hub": calls, "files": secret_files, "dirs": dirs}
     code = PROBE.replace("__PARAMS__", repr(json.dumps(params)))
-    dev = DevHub(
-        directory=hub.data_dir,
-        public_url=hub.url,
-        api_url=f"{hub.url}/hub/api",
-        hub_port=0,
-        proxy_api_port=0,
-        token=token,
-        proc=hub.process,
-        user_tokens={"researcher": token},
-    )
     seen = json.loads(
-        dev.run_code("researcher", grant_id, code, timeout=240).strip().splitlines()[-1]
+        hub.run_code(grant_id, code, token=token, timeout=240).strip().splitlines()[-1]
     )
     assert seen["user"] == "researcher" and seen["uid"] != 0
     # the host's platform files and the other grant's workspace are out of reach

@@ -23,8 +23,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from running_platform import PASSWORD, RunningHub
 
-from sandbox.devhub import DevHub
-
 pytestmark = pytest.mark.integration
 
 L3 = "social-insurance-payments"
@@ -298,19 +296,9 @@ def journey(
     lab.close()
 
     token = hub.token("researcher")
-    dev = DevHub(
-        directory=hub.data_dir,
-        public_url=hub.url,
-        api_url=f"{hub.url}/hub/api",
-        hub_port=0,
-        proxy_api_port=0,
-        token=token,
-        proc=hub.process,
-        user_tokens={"researcher": token},
-    )
     code = WORKSPACE_CODE.format(l2=dataset_id, l3=L3)
     with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
-        output = pool.submit(dev.run_code, "researcher", grant_id, code, timeout=180).result()
+        output = pool.submit(hub.run_code, grant_id, code, token=token).result()
     seen = json.loads(output.strip().splitlines()[-1])
     assert seen["rows"] > 100 and seen["count"] > 0
     assert seen["schema"]["cases"].startswith("Int") and seen["schema"]["amount"] == "Float64"

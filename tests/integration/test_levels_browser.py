@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
-from running_platform import PASSWORD, RunningHub
+from running_platform import RunningHub
 
 pytestmark = pytest.mark.integration
 
@@ -15,12 +15,7 @@ L2, L3 = "hotline-tickets", "social-insurance-payments"
 
 def login(browser: Browser, hub: RunningHub, user: str) -> Page:
     page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{hub.portal}/login?next=/services/portal/")
-    page.fill("#username_input", user)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_selector("#who")
-    return page
+    return hub.sign_in(page, user)
 
 
 def asked(page: Page) -> dict[str, list[str]]:

@@ -8,8 +8,6 @@ import json
 import pytest
 from running_platform import RunningHub
 
-from sandbox.devhub import DevHub
-
 pytestmark = pytest.mark.integration
 
 L2, L3 = "hotline-tickets", "social-insurance-payments"
@@ -71,17 +69,7 @@ def test_one_grant_loads_the_l2_dataset_and_queries_the_l3_one_by_dp(hub: Runnin
     assert [g["levels"] for g in grants if g["id"] == grant_id] == [{L2: "L2", L3: "L3"}]
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
-    dev = DevHub(
-        directory=hub.data_dir,
-        public_url=hub.url,
-        api_url=f"{hub.url}/hub/api",
-        hub_port=0,
-        proxy_api_port=0,
-        token=token,
-        proc=hub.process,
-        user_tokens={"researcher": token},
-    )
-    output = dev.run_code("researcher", grant_id, WORKSPACE_CODE, timeout=180)
+    output = hub.run_code(grant_id, WORKSPACE_CODE, token=token)
     seen = json.loads(output.strip().splitlines()[-1])
     assert seen["levels"] == {L2: "L2", L3: "L3"}
     assert seen["rows"] > 2500

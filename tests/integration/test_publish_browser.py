@@ -9,19 +9,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page
-from running_platform import PASSWORD, RunningHub
+from running_platform import RunningHub
 
 pytestmark = pytest.mark.integration
 
 
 def login(browser: Browser, hub: RunningHub, user: str) -> Page:
     page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{hub.portal}/login?next=/services/portal/")
-    page.fill("#username_input", user)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_selector("#who")
-    return page
+    return hub.sign_in(page, user)
 
 
 def fill(page: Page, dataset_id: str, csv: Path) -> None:

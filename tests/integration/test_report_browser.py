@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
-from running_platform import PASSWORD, RunningHub
+from running_platform import RunningHub
 
 pytestmark = pytest.mark.integration
 
@@ -16,12 +16,7 @@ def login(browser: Browser, hub: RunningHub, user: str, locale: str = "zh-CN") -
     page = browser.new_context(
         locale=locale, viewport={"width": 1280, "height": 900}, accept_downloads=True
     ).new_page()
-    page.goto(f"{hub.portal}/login?next=/services/portal/")
-    page.fill("#username_input", user)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_selector("#who")
-    return page
+    return hub.sign_in(page, user)
 
 
 def test_the_owner_confirms_a_policy_and_reads_the_report(

@@ -6,19 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page
-from running_platform import PASSWORD, RunningHub
+from running_platform import RunningHub
 
 pytestmark = pytest.mark.integration
 
 
 def login(browser: Browser, hub: RunningHub, user: str) -> Page:
     page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{hub.portal}/login?next=/services/portal/")
-    page.fill("#username_input", user)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_selector("#who")
-    return page
+    return hub.sign_in(page, user)
 
 
 def apply(page: Page, hub: RunningHub, dataset: str, level: str) -> int:

@@ -18,7 +18,6 @@ from fastapi.routing import APIRoute
 from running_platform import RunningHub
 
 from open_portal.routes import ROUTERS
-from sandbox.devhub import DevHub
 
 pytestmark = pytest.mark.integration
 PREFIX = "/services/portal"
@@ -113,20 +112,6 @@ def every_request(ids: dict[str, str]) -> list[tuple[str, str]]:
     return requests
 
 
-def run(hub: RunningHub, token: str, grant_id: str, code: str) -> str:
-    dev = DevHub(
-        directory=hub.data_dir,
-        public_url=hub.url,
-        api_url=f"{hub.url}/hub/api",
-        hub_port=0,
-        proxy_api_port=0,
-        token=token,
-        proc=hub.process,
-        user_tokens={"researcher": token},
-    )
-    return dev.run_code("researcher", grant_id, code, timeout=600)
-
-
 def test_the_workspace_holds_only_its_grants_credential(hub: RunningHub) -> None:
     grant_a = hub.approved_grant("hotline-tickets", purpose="工作区凭证攻击测试")
     grant_b = hub.approved_grant("social-insurance-payments", "L3", epsilon="1")
@@ -154,7 +139,7 @@ def test_the_workspace_holds_only_its_grants_credential(hub: RunningHub) -> None
         "export": f"{own}/exports",
     }
     code = ATTACK.replace("__PARAMS__", repr(json.dumps(params)))
-    output = run(hub, token, grant_a, code).strip().splitlines()
+    output = hub.run_code(grant_a, code, token=token, timeout=600).strip().splitlines()
     seen = json.loads(output[-2])
     credential = output[-1].removeprefix("CREDENTIAL ")
 

@@ -13,8 +13,6 @@ import httpx
 import pytest
 from running_platform import RunningHub
 
-from sandbox.devhub import DevHub
-
 pytestmark = pytest.mark.integration
 
 # copy each release file to project/ and home under many names; write the member's own files
@@ -89,17 +87,7 @@ def test_release_copies_cannot_be_downloaded_from_the_lab(hub: RunningHub) -> No
     )
     token = hub.token("researcher")
     hub.start_workspace("researcher", grant_id, token)
-    dev = DevHub(
-        directory=hub.data_dir,
-        public_url=hub.url,
-        api_url=f"{hub.url}/hub/api",
-        hub_port=0,
-        proxy_api_port=0,
-        token=token,
-        proc=hub.process,
-        user_tokens={"researcher": token},
-    )
-    seen = json.loads(dev.run_code("researcher", grant_id, PLANT, timeout=240).splitlines()[-1])
+    seen = json.loads(hub.run_code(grant_id, PLANT, token=token, timeout=240).splitlines()[-1])
     planted, rows = seen["planted"], seen["rows"]
     assert planted and len(rows) >= 20
     leaks: dict[str, int] = {}

@@ -147,12 +147,7 @@ probe(JSON.parse(decodeURIComponent(location.hash.slice(1))))
 
 def login(context: BrowserContext, hub: RunningHub) -> Page:
     page = context.new_page()
-    page.goto(f"{hub.portal}/login?next=/services/portal/")
-    page.fill("#username_input", USER)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_selector("#who")
-    return page
+    return hub.sign_in(page, USER)
 
 
 def portal_state(hub: RunningHub, token: str) -> dict[str, Any]:

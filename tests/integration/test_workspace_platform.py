@@ -13,7 +13,6 @@ import pytest
 from running_platform import RUN, RunningHub
 
 from sandbox import accounts, members
-from sandbox.devhub import DevHub
 from sandbox.workspace import WorkspaceLayout
 
 pytestmark = pytest.mark.integration
@@ -60,17 +59,7 @@ print(json.dumps({"count": count.value, "count_ci": count.ci95, "mean": mean.val
 
 
 def run(hub: RunningHub, token: str, grant_id: str, code: str) -> dict[str, object]:
-    dev = DevHub(
-        directory=hub.data_dir,
-        public_url=hub.url,
-        api_url=f"{hub.url}/hub/api",
-        hub_port=0,
-        proxy_api_port=0,
-        token=token,
-        proc=hub.process,
-        user_tokens={"researcher": token},
-    )
-    output = dev.run_code("researcher", grant_id, code, timeout=180)
+    output = hub.run_code(grant_id, code, token=token)
     return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 

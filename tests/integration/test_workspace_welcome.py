@@ -15,7 +15,7 @@ import httpx
 import pytest
 from integration.test_workspace_platform import run
 from playwright.sync_api import Browser, BrowserContext, Page
-from running_platform import PASSWORD, RunningHub
+from running_platform import RunningHub
 
 pytestmark = pytest.mark.integration
 USER = "researcher"
@@ -120,12 +120,7 @@ def test_dp_and_exports_from_the_workspace(hub: RunningHub) -> None:
 
 def login(context: BrowserContext, hub: RunningHub) -> Page:
     page = context.new_page()
-    page.goto(f"{hub.portal}/login?next=/services/portal/")
-    page.fill("#username_input", USER)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_selector("#who")
-    return page
+    return hub.sign_in(page, USER)
 
 
 def open_lab(portal: Page, hub: RunningHub, grant_id: str) -> Page:
